@@ -1,0 +1,39 @@
+# Masthead: `make run` serves the API with demo content, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format openapi bench clean
+
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/masthead serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check api tests alembic bench
+	$(BIN)/python -m ruff format --check api tests alembic bench
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check api tests alembic bench
+	$(BIN)/python -m mypy api
+
+format: $(STAMP)
+	$(BIN)/python -m ruff format api tests alembic bench
+	$(BIN)/python -m ruff check --fix api tests alembic bench
+
+openapi: $(STAMP)
+	$(BIN)/masthead openapi
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,44 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String, Text
+from sqlmodel import Field, SQLModel
+
+from api.core.db import UTCDateTime, new_id, utcnow
+
+
+class ActionKind(StrEnum):
+    petition = "petition"
+    donation = "donation"
+    volunteer = "volunteer"
+    contact = "contact"
+    event = "event"
+    other = "other"
+
+
+class Action(SQLModel, table=True):
+    __tablename__ = "actions"
+    __table_args__ = (
+        Index("ix_actions_window", "starts_at", "ends_at"),
+        Index("ix_actions_created", "created_at", "id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    slug: str = Field(max_length=200, unique=True)
+    kind: str = Field(default=ActionKind.other, max_length=32, index=True)
+    title: str = Field(max_length=300)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    url: str = Field(sa_column=Column(String(2048), nullable=False))
+    organisation: str | None = Field(default=None, max_length=200)
+    starts_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+    def is_active(self, now: datetime) -> bool:
+        started = self.starts_at is None or self.starts_at <= now
+        return started and (self.ends_at is None or now < self.ends_at)

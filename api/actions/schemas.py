@@ -1,0 +1,43 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.actions.models import Action, ActionKind
+
+
+class ActionPublic(BaseModel):
+    """A call to action: a petition to sign, an organisation to donate to, an event."""
+
+    id: str = Field(description="Stable opaque identifier.")
+    slug: str = Field(description="URL-safe unique name.")
+    kind: ActionKind | None = Field(None, description="What the reader is asked to do.")
+    title: str | None = Field(None, description="The call to action, e.g. `Sign the petition`.")
+    description: str | None = Field(None, description="Longer explanation (plain text).")
+    url: str | None = Field(None, description="Where the action happens (absolute http(s)).")
+    organisation: str | None = Field(None, description="Who runs the petition or fund.")
+    starts_at: datetime | None = Field(None, description="Start of the window (RFC 3339, UTC).")
+    ends_at: datetime | None = Field(None, description="End of the window; null = open-ended.")
+    active: bool | None = Field(None, description="Whether now is within the window.")
+    go_url: str | None = Field(
+        None, description="Tracked redirect to `url`; link to this to count clicks."
+    )
+
+
+ACTION_FIELDS = frozenset(ActionPublic.model_fields)
+
+
+def action_public(action: Action, now: datetime, base: str) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "slug": action.slug,
+        "kind": action.kind,
+        "title": action.title,
+        "description": action.description,
+        "url": action.url,
+        "organisation": action.organisation,
+        "starts_at": action.starts_at,
+        "ends_at": action.ends_at,
+        "active": action.is_active(now),
+        "go_url": f"{base}/v1/actions/{action.slug}/go",
+    }

@@ -1,0 +1,85 @@
+"""An article's body: Markdown or HTML in, sanitised HTML out, with what is derived from it."""
+
+import html
+import math
+import re
+from dataclasses import dataclass
+
+import nh3
+from markdown_it import MarkdownIt
+
+WORDS_PER_MINUTE = 230
+EXCERPT_CHARS = 280
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "del", "em",
+    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
+    "li", "mark", "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "hreflang"},
+    "img": {"src", "alt", "title", "width", "height", "loading"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "code": {"class"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+# Characters reserved as search-highlight sentinels never reach the index.
+_SENTINELS = str.maketrans("", "", "\ue000\ue001")
+
+
+def sanitise_html(raw: str) -> str:
+    """Keep the allow-list; drop scripts, handlers and non-http(s) URLs; rel on every link."""
+    return nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown(source: str) -> str:
+    return sanitise_html(_markdown.render(source))
+
+
+def plain_text(safe_html: str) -> str:
+    """The readable text of sanitised HTML, one space between blocks."""
+    text = html.unescape(_TAG.sub(" ", safe_html))
+    return _SPACE.sub(" ", text).strip().translate(_SENTINELS)
+
+
+@dataclass(frozen=True)
+class Body:
+    html: str
+    text: str
+    word_count: int
+    reading_time: int
+
+    def excerpt(self) -> str:
+        if len(self.text) <= EXCERPT_CHARS:
+            return self.text
+        cut = self.text[:EXCERPT_CHARS].rsplit(" ", 1)[0]
+        return cut.rstrip(",;:.") + "…"
+
+
+def derive_body(*, body_html: str | None = None, body_markdown: str | None = None) -> Body:
+    """Sanitise (or render) the body and derive its text, word count and reading time."""
+    safe = (
+        render_markdown(body_markdown)
+        if body_markdown is not None
+        else sanitise_html(body_html or "")
+    )
+    text = plain_text(safe)
+    words = len(text.split())
+    minutes = max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
+    return Body(safe, text, words, minutes)

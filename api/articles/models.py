@@ -1,0 +1,121 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, String, Text
+from sqlmodel import Field, Relationship, SQLModel
+
+from api.actions.models import Action
+from api.authors.models import Author
+from api.core.db import UTCDateTime, new_id, utcnow
+from api.sources.models import Source
+from api.tags.models import Tag
+
+
+class ArticleStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+def _fk(target: str) -> Column:  # type: ignore[type-arg]
+    return Column(String(32), ForeignKey(target, ondelete="CASCADE"), primary_key=True)
+
+
+class ArticleTag(SQLModel, table=True):
+    __tablename__ = "article_tags"
+    __table_args__ = (Index("ix_article_tags_tag_id", "tag_id", "article_id"),)
+
+    article_id: str = Field(sa_column=_fk("articles.id"))
+    tag_id: str = Field(sa_column=_fk("tags.id"))
+    position: int = 0
+
+
+class ArticleAuthor(SQLModel, table=True):
+    __tablename__ = "article_authors"
+    __table_args__ = (Index("ix_article_authors_author_id", "author_id", "article_id"),)
+
+    article_id: str = Field(sa_column=_fk("articles.id"))
+    author_id: str = Field(sa_column=_fk("authors.id"))
+    position: int = 0
+
+
+class ArticleAction(SQLModel, table=True):
+    __tablename__ = "article_actions"
+    __table_args__ = (Index("ix_article_actions_action_id", "action_id", "article_id"),)
+
+    article_id: str = Field(sa_column=_fk("articles.id"))
+    action_id: str = Field(sa_column=_fk("actions.id"))
+    position: int = 0
+
+
+class Citation(SQLModel, table=True):
+    """An article citing a source: the exact page and what was taken from it."""
+
+    __tablename__ = "citations"
+    __table_args__ = (
+        Index("ix_citations_article_id", "article_id", "position"),
+        Index("ix_citations_source_id", "source_id", "article_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    article_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False)
+    )
+    source_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("sources.id", ondelete="CASCADE"), nullable=False)
+    )
+    cited_url: str | None = Field(default=None, sa_column=Column(String(2048)))
+    context: str | None = Field(default=None, max_length=500)
+    position: int = 0
+
+    source: Source = Relationship(sa_relationship_kwargs={"lazy": "joined", "viewonly": True})
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_published", "published_at", "id"),
+        Index("ix_articles_updated", "updated_at", "id"),
+        Index("ix_articles_title", "title", "id"),
+        Index("ix_articles_visibility", "status", "deleted_at", "published_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    slug: str = Field(max_length=200, unique=True)
+    title: str = Field(max_length=300)
+    subtitle: str | None = Field(default=None, max_length=500)
+    excerpt: str | None = Field(default=None, sa_column=Column(Text))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_markdown: str | None = Field(default=None, sa_column=Column(Text))
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    lang: str = Field(default="en", max_length=35, index=True)
+    status: str = Field(default=ArticleStatus.draft, max_length=16)
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    word_count: int = 0
+    reading_time: int = 0
+    canonical_url: str | None = Field(default=None, sa_column=Column(String(2048)))
+    feature_image_url: str | None = Field(default=None, sa_column=Column(String(2048)))
+    feature_image_alt: str | None = Field(default=None, max_length=500)
+    feature_image_caption: str | None = Field(default=None, max_length=1000)
+
+    tags: list[Tag] = Relationship(
+        link_model=ArticleTag,
+        sa_relationship_kwargs={"order_by": "ArticleTag.position", "viewonly": True},
+    )
+    authors: list[Author] = Relationship(
+        link_model=ArticleAuthor,
+        sa_relationship_kwargs={"order_by": "ArticleAuthor.position", "viewonly": True},
+    )
+    actions: list[Action] = Relationship(
+        link_model=ArticleAction,
+        sa_relationship_kwargs={"order_by": "ArticleAction.position", "viewonly": True},
+    )
+    citations: list[Citation] = Relationship(
+        sa_relationship_kwargs={"order_by": "Citation.position", "viewonly": True}
+    )

@@ -1,0 +1,226 @@
+"""GET /v1/articles: the public read API over published articles."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import Response
+
+from api.articles.schemas import (
+    ARTICLE_FIELDS,
+    LIST_DEFAULT_INCLUDE,
+    RELATIONS,
+    ArticlePublic,
+    article_public,
+    article_surrogate_keys,
+)
+from api.articles.service import (
+    ARTICLE_SORTS,
+    ArticleFilters,
+    get_visible_article,
+    list_articles,
+    related_articles,
+)
+from api.core.db import NowDep, SessionDep
+from api.core.errors import Unprocessable, problem_responses
+from api.core.http import base_url, json_response, list_response, reject_unknown_query
+from api.core.listing import (
+    Count,
+    CursorParam,
+    FieldsParam,
+    Limit,
+    parse_fields,
+    parse_slugs,
+    slug_list_param,
+)
+from api.core.pagination import ItemEnvelope, ListEnvelope
+
+router = APIRouter(
+    prefix="/v1/articles", tags=["articles"], dependencies=[Depends(reject_unknown_query)]
+)
+
+ArticleSort = Literal[
+    "-published_at", "published_at", "-updated_at", "updated_at", "title", "-title"
+]
+SlugPath = Annotated[
+    str, Path(max_length=200, description="The article's slug, e.g. `chechnya-purge`.")
+]
+IncludeParam = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="Comma-separated relations to embed: `tags`, `authors`, `sources`, "
+        "`actions`. Lists embed `tags,authors` by default; one article embeds all.",
+    ),
+]
+LangParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="BCP 47 language tag, e.g. `en`.",
+    ),
+]
+
+
+def parse_include(raw: str | None, default: frozenset[str]) -> frozenset[str]:
+    if raw is None:
+        return default
+    names = {name.strip() for name in raw.split(",") if name.strip()}
+    unknown = sorted(names - RELATIONS)
+    if unknown:
+        raise Unprocessable(
+            f"Unknown relation(s) in include: {', '.join(unknown)}.",
+            errors=[
+                {"loc": ["query", "include"], "msg": f"unknown relation {n!r}"} for n in unknown
+            ],
+        )
+    return frozenset(names)
+
+
+def shape(
+    request: Request,
+    articles: list,  # type: ignore[type-arg]
+    *,
+    include: frozenset[str],
+    fields: frozenset[str] | None,
+    with_body: bool,
+    now: datetime,
+) -> list[dict]:  # type: ignore[type-arg]
+    base = base_url(request)
+    return [
+        article_public(a, include=include, fields=fields, with_body=with_body, now=now, base=base)
+        for a in articles
+    ]
+
+
+@router.get(
+    "",
+    response_model=ListEnvelope[ArticlePublic],
+    responses=problem_responses(400, 422),
+    summary="List published articles",
+)
+def list_published_articles(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    limit: Limit = 15,
+    cursor: CursorParam = None,
+    sort: Annotated[
+        ArticleSort,
+        Query(description="Order; `-` means descending. Default: newest published first."),
+    ] = "-published_at",
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+    count: Count = False,
+    tag: Annotated[str | None, slug_list_param("tag")] = None,
+    source: Annotated[str | None, slug_list_param("source")] = None,
+    action: Annotated[str | None, slug_list_param("action")] = None,
+    author: Annotated[str | None, slug_list_param("author")] = None,
+    lang: LangParam = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Full-text filter (see /v1/search).")
+    ] = None,
+    published_after: Annotated[
+        datetime | None, Query(description="Only articles published after this time.")
+    ] = None,
+    published_before: Annotated[
+        datetime | None, Query(description="Only articles published before this time.")
+    ] = None,
+    updated_after: Annotated[
+        datetime | None, Query(description="Only articles changed after this time.")
+    ] = None,
+) -> Response:
+    """Published articles, newest first. Filters combine with AND; a comma-separated filter
+    matches any of its slugs. List items leave out `body_html` unless `fields` names it."""
+    wanted = parse_fields(fields, ARTICLE_FIELDS)
+    included = parse_include(include, LIST_DEFAULT_INCLUDE)
+    if wanted is not None:
+        included = included | (wanted & RELATIONS)
+    filters = ArticleFilters(
+        tags=parse_slugs(tag, "tag"),
+        sources=parse_slugs(source, "source"),
+        actions=parse_slugs(action, "action"),
+        authors=parse_slugs(author, "author"),
+        lang=lang,
+        q=q,
+        published_after=published_after,
+        published_before=published_before,
+        updated_after=updated_after,
+    )
+    page = list_articles(
+        session,
+        now,
+        filters,
+        sort=ARTICLE_SORTS[sort],
+        cursor=cursor,
+        limit=limit,
+        include=included,
+        count=count,
+    )
+    items = list(page.items)
+    return list_response(
+        request,
+        shape(request, items, include=included, fields=wanted, with_body=False, now=now),
+        limit=limit,
+        next_cursor=page.next_cursor,
+        total=page.total,
+        surrogate_keys=article_surrogate_keys(items, included),
+    )
+
+
+@router.get(
+    "/{slug}",
+    response_model=ItemEnvelope[ArticlePublic],
+    responses=problem_responses(404, 422),
+    summary="Get one published article",
+)
+def get_published_article(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    slug: SlugPath,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+) -> Response:
+    """One published article with its body and every relation embedded. Drafts, scheduled
+    and deleted articles are a 404."""
+    wanted = parse_fields(fields, ARTICLE_FIELDS)
+    included = parse_include(include, RELATIONS)
+    article = get_visible_article(session, now, slug, included)
+    data = shape(request, [article], include=included, fields=wanted, with_body=True, now=now)
+    return json_response(
+        request, {"data": data[0]}, surrogate_keys=article_surrogate_keys([article], included)
+    )
+
+
+@router.get(
+    "/{slug}/related",
+    response_model=ListEnvelope[ArticlePublic],
+    responses=problem_responses(404, 422),
+    summary="Articles related to one article",
+)
+def list_related_articles(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    slug: SlugPath,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many, 1 to 100.")] = 5,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+) -> Response:
+    """Published articles sharing tags (weighted most) or cited sources with this one, best
+    first, newest first among equals. Never the article itself. One page only."""
+    wanted = parse_fields(fields, ARTICLE_FIELDS)
+    included = parse_include(include, LIST_DEFAULT_INCLUDE)
+    if wanted is not None:
+        included = included | (wanted & RELATIONS)
+    article = get_visible_article(session, now, slug, frozenset())
+    related = list(related_articles(session, now, article, limit, included))
+    return list_response(
+        request,
+        shape(request, related, include=included, fields=wanted, with_body=False, now=now),
+        limit=limit,
+        next_cursor=None,
+        total=None,
+        surrogate_keys=[f"article:{article.id}", *article_surrogate_keys(related, included)],
+    )

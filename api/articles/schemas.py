@@ -1,0 +1,149 @@
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.actions.schemas import ActionPublic, action_public
+from api.articles.models import Article, Citation
+from api.authors.schemas import AuthorPublic, author_public
+from api.sources.schemas import SourceRef, source_ref
+from api.tags.schemas import TagRef, tag_ref
+
+
+class FeatureImage(BaseModel):
+    url: str = Field(description="Image URL (absolute http(s)).")
+    alt: str | None = Field(description="Alternative text for screen readers.")
+    caption: str | None = Field(description="Caption or credit.")
+
+
+class CitationPublic(BaseModel):
+    """One place the article cites: which source, the exact page, and what was taken."""
+
+    source: SourceRef = Field(description="The cited source.")
+    cited_url: str | None = Field(description="The exact page cited, or null.")
+    context: str | None = Field(description="One line: what the article took from it.")
+    position: int = Field(description="Order of the citation within the article, from 0.")
+
+
+class ArticleLinks(BaseModel):
+    self: str = Field(description="This article's URL in the API.")
+
+
+class ArticlePublic(BaseModel):
+    """A published article. Lists leave out `body_html` unless `fields` asks for it; `fields`
+    and `include` may leave out other keys too, but `id` is always present."""
+
+    id: str = Field(description="Stable opaque identifier.")
+    slug: str | None = Field(None, description="URL-safe unique name.")
+    title: str | None = Field(None, description="Headline.")
+    subtitle: str | None = Field(None, description="Standfirst under the headline.")
+    excerpt: str | None = Field(None, description="Short summary for cards and feeds.")
+    body_html: str | None = Field(
+        None, description="The body as sanitised HTML (safe to insert into a page)."
+    )
+    lang: str | None = Field(None, description="BCP 47 language tag, e.g. `en`.")
+    published_at: datetime | None = Field(None, description="Publication time (RFC 3339, UTC).")
+    updated_at: datetime | None = Field(None, description="Last change (RFC 3339, UTC).")
+    reading_time: int | None = Field(None, description="Estimated reading time in minutes.")
+    word_count: int | None = Field(None, description="Words in the body.")
+    canonical_url: str | None = Field(None, description="The article's canonical web page.")
+    feature_image: FeatureImage | None = Field(None, description="Lead image, or null.")
+    authors: list[AuthorPublic] | None = Field(None, description="Bylines, in order.")
+    tags: list[TagRef] | None = Field(None, description="Tags, primary first.")
+    sources: list[CitationPublic] | None = Field(
+        None, description="Citations, in order (with `include=sources`; always on one article)."
+    )
+    actions: list[ActionPublic] | None = Field(
+        None, description="Calls to action (with `include=actions`; always on one article)."
+    )
+    links: ArticleLinks | None = Field(None, description="Links to this resource.")
+
+
+class SearchHit(ArticlePublic):
+    """An article matching a search, with a highlighted extract."""
+
+    snippet: str | None = Field(
+        None, description="HTML-escaped extract; matches are wrapped in `<mark>…</mark>`."
+    )
+    score: float | None = Field(None, description="Relevance; higher is better.")
+
+
+ARTICLE_FIELDS = frozenset(ArticlePublic.model_fields)
+RELATIONS = frozenset({"authors", "tags", "sources", "actions"})
+LIST_DEFAULT_INCLUDE = frozenset({"authors", "tags"})
+
+
+def citation_public(citation: Citation) -> dict[str, Any]:
+    return {
+        "source": source_ref(citation.source),
+        "cited_url": citation.cited_url,
+        "context": citation.context,
+        "position": citation.position,
+    }
+
+
+def article_public(
+    article: Article,
+    *,
+    include: frozenset[str],
+    fields: frozenset[str] | None,
+    with_body: bool,
+    now: datetime,
+    base: str,
+) -> dict[str, Any]:
+    """Shape an article; relations are read only when included (so never lazily loaded)."""
+    wanted = (
+        fields if fields is not None else ARTICLE_FIELDS - (set() if with_body else {"body_html"})
+    )
+    image = (
+        {
+            "url": article.feature_image_url,
+            "alt": article.feature_image_alt,
+            "caption": article.feature_image_caption,
+        }
+        if article.feature_image_url
+        else None
+    )
+    out: dict[str, Any] = {"id": article.id}
+    scalar = {
+        "slug": lambda: article.slug,
+        "title": lambda: article.title,
+        "subtitle": lambda: article.subtitle,
+        "excerpt": lambda: article.excerpt,
+        "body_html": lambda: article.body_html,
+        "lang": lambda: article.lang,
+        "published_at": lambda: article.published_at,
+        "updated_at": lambda: article.updated_at,
+        "reading_time": lambda: article.reading_time,
+        "word_count": lambda: article.word_count,
+        "canonical_url": lambda: article.canonical_url,
+        "feature_image": lambda: image,
+        "links": lambda: {"self": f"{base}/v1/articles/{article.slug}"},
+    }
+    for name, value in scalar.items():
+        if name in wanted:
+            out[name] = value()
+    if "authors" in include and "authors" in wanted:
+        out["authors"] = [author_public(a) for a in article.authors]
+    if "tags" in include and "tags" in wanted:
+        out["tags"] = [tag_ref(t) for t in article.tags]
+    if "sources" in include and "sources" in wanted:
+        out["sources"] = [citation_public(c) for c in article.citations]
+    if "actions" in include and "actions" in wanted:
+        out["actions"] = [action_public(a, now, base) for a in article.actions]
+    return out
+
+
+def article_surrogate_keys(articles: list[Article], include: frozenset[str]) -> list[str]:
+    keys = ["articles"]
+    for article in articles:
+        keys.append(f"article:{article.id}")
+        if "tags" in include:
+            keys.extend(f"tag:{t.id}" for t in article.tags)
+        if "authors" in include:
+            keys.extend(f"author:{a.id}" for a in article.authors)
+        if "sources" in include:
+            keys.extend(f"source:{c.source_id}" for c in article.citations)
+        if "actions" in include:
+            keys.extend(f"action:{a.id}" for a in article.actions)
+    return keys

@@ -1,0 +1,22 @@
+from datetime import datetime
+
+from sqlalchemy import Column, String, Text
+from sqlmodel import Field, SQLModel
+
+from api.core.db import UTCDateTime, new_id, utcnow
+
+
+class Author(SQLModel, table=True):
+    __tablename__ = "authors"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    slug: str = Field(max_length=200, unique=True)
+    name: str = Field(max_length=200, index=True)
+    bio: str | None = Field(default=None, sa_column=Column(Text))
+    url: str | None = Field(default=None, sa_column=Column(String(2048)))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )

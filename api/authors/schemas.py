@@ -1,0 +1,28 @@
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.authors.models import Author
+
+
+class AuthorPublic(BaseModel):
+    """A person who writes for the publication."""
+
+    id: str = Field(description="Stable opaque identifier.")
+    slug: str = Field(description="URL-safe unique name.")
+    name: str = Field(description="Display name.")
+    bio: str | None = Field(None, description="Short biography (plain text).")
+    url: str | None = Field(None, description="The author's own page (absolute http(s) URL).")
+
+
+AUTHOR_FIELDS = frozenset(AuthorPublic.model_fields)
+
+
+def author_public(author: Author) -> dict[str, Any]:
+    return {
+        "id": author.id,
+        "slug": author.slug,
+        "name": author.name,
+        "bio": author.bio,
+        "url": author.url,
+    }

@@ -1,0 +1,134 @@
+"""The content bundle (CONTRACT §7): one JSON document carrying every resource."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from api.actions.models import ActionKind
+from api.core.urls import HttpUrlStr
+from api.sources.models import SourceKind
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Lang = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+
+
+class BundleItem(BaseModel):
+    """Fields every bundle item may carry; export writes them, import keeps them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id | None = None
+    slug: Slug | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class AuthorItem(BundleItem):
+    name: Name
+    bio: str | None = Field(None, max_length=5000)
+    url: HttpUrlStr | None = None
+
+
+class TagItem(BundleItem):
+    name: Name
+    hashtag: Annotated[str, StringConstraints(pattern=r"^#\w{1,200}$")] | None = None
+    description: str | None = Field(None, max_length=5000)
+
+
+class SourceItem(BundleItem):
+    name: Name
+    kind: SourceKind = SourceKind.other
+    url: HttpUrlStr | None = None
+    country: Country | None = None
+    description: str | None = Field(None, max_length=5000)
+
+
+class ActionItem(BundleItem):
+    kind: ActionKind = ActionKind.other
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    description: str | None = Field(None, max_length=5000)
+    url: HttpUrlStr
+    organisation: str | None = Field(None, max_length=200)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def window_in_order(self) -> "ActionItem":
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class FeatureImageItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrlStr
+    alt: str | None = Field(None, max_length=500)
+    caption: str | None = Field(None, max_length=1000)
+
+
+class CitationItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Slug
+    cited_url: HttpUrlStr | None = None
+    context: str | None = Field(None, max_length=500)
+
+
+class ArticleItem(BundleItem):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    subtitle: str | None = Field(None, max_length=500)
+    excerpt: str | None = Field(None, max_length=2000)
+    body_html: str | None = Field(None, max_length=2_000_000)
+    body_markdown: str | None = Field(None, max_length=2_000_000)
+    lang: Lang = "en"
+    status: Literal["draft", "published", "scheduled"] = "draft"
+    published_at: datetime | None = None
+    deleted_at: datetime | None = None
+    canonical_url: HttpUrlStr | None = None
+    feature_image: FeatureImageItem | None = None
+    authors: list[Slug] = Field(default_factory=list, max_length=50)
+    tags: list[Slug] = Field(default_factory=list, max_length=50)
+    sources: list[CitationItem] = Field(default_factory=list, max_length=500)
+    actions: list[Slug] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def one_body(self) -> "ArticleItem":
+        if self.body_html is not None and self.body_markdown is not None:
+            raise ValueError("give body_html or body_markdown, not both")
+        for name in ("authors", "tags", "actions"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name} lists a slug twice")
+        return self
+
+
+class Bundle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["masthead-bundle"]
+    version: Literal[1]
+    authors: list[AuthorItem] = Field(default_factory=list)
+    tags: list[TagItem] = Field(default_factory=list)
+    sources: list[SourceItem] = Field(default_factory=list)
+    actions: list[ActionItem] = Field(default_factory=list)
+    articles: list[ArticleItem] = Field(default_factory=list)
+
+
+def describe_location(raw: Any, loc: tuple[Any, ...]) -> str:
+    """`articles[3] (slug 'x'): sources[0].cited_url`, naming the item a person can find."""
+    if len(loc) >= 2 and isinstance(loc[1], int):
+        kind, index = loc[0], loc[1]
+        slug = None
+        try:
+            slug = raw[kind][index].get("slug")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[2:]).lstrip(".")
+        label = f"{kind}[{index}]" + (f" (slug {slug!r})" if slug else "")
+        return f"{label}: {rest}" if rest else label
+    return ".".join(str(p) for p in loc) or "bundle"

@@ -1,0 +1,460 @@
+"""Import and export of the content bundle: idempotent by slug, all-or-nothing, batched."""
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from slugify import slugify
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from api.actions.models import Action
+from api.articles.body import derive_body
+from api.articles.models import (
+    Article,
+    ArticleAction,
+    ArticleAuthor,
+    ArticleStatus,
+    ArticleTag,
+    Citation,
+)
+from api.authors.models import Author
+from api.bundle.schemas import (
+    ArticleItem,
+    Bundle,
+    BundleItem,
+    describe_location,
+)
+from api.core.db import new_id
+from api.core.errors import Unprocessable
+from api.search.index import index_documents
+from api.sources.models import Source
+from api.tags.models import Tag
+
+Progress = Callable[[str, int, int], None]
+BATCH = 1000
+
+
+class BundleError(Unprocessable):
+    """The bundle is refused whole; `detail` names the offending item."""
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            "created": dict(self.created),
+            "updated": dict(self.updated),
+            "unchanged": dict(self.unchanged),
+        }
+
+
+def parse_bundle(raw: Any) -> Bundle:
+    """Validate a decoded bundle, or raise BundleError naming the first bad item."""
+    try:
+        bundle = Bundle.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        where = describe_location(raw, tuple(first["loc"]))
+        raise BundleError(
+            f"Bundle refused, nothing was imported: {where}: {first['msg']}.",
+            errors=[
+                {
+                    "loc": ["body", *e["loc"]],
+                    "msg": f"{describe_location(raw, tuple(e['loc']))}: {e['msg']}",
+                }
+                for e in errors[:20]
+            ],
+        ) from None
+    check_references(bundle)
+    return bundle
+
+
+def _slug_for(item: BundleItem, fallback: str) -> str:
+    return item.slug or slugify(fallback, max_length=200, word_boundary=True) or new_id()[:12]
+
+
+def check_references(bundle: Bundle) -> None:
+    """Slugs are unique per kind and every reference resolves; raise naming the item."""
+    kinds: dict[str, set[str]] = {}
+    for kind, items, name_of in (
+        ("authors", bundle.authors, lambda i: i.name),
+        ("tags", bundle.tags, lambda i: i.name),
+        ("sources", bundle.sources, lambda i: i.name),
+        ("actions", bundle.actions, lambda i: i.title),
+        ("articles", bundle.articles, lambda i: i.title),
+    ):
+        seen: set[str] = set()
+        ids: set[str] = set()
+        for index, item in enumerate(items):
+            item.slug = _slug_for(item, name_of(item))
+            if item.slug in seen:
+                raise BundleError(
+                    f"Bundle refused, nothing was imported: {kind}[{index}] "
+                    f"(slug {item.slug!r}): the slug is used twice."
+                )
+            if item.id and item.id in ids:
+                raise BundleError(
+                    f"Bundle refused, nothing was imported: {kind}[{index}] "
+                    f"(slug {item.slug!r}): the id is used twice."
+                )
+            seen.add(item.slug)
+            if item.id:
+                ids.add(item.id)
+        kinds[kind] = seen
+    for index, article in enumerate(bundle.articles):
+        label = f"articles[{index}] (slug {article.slug!r})"
+        for kind, slugs in (
+            ("authors", article.authors),
+            ("tags", article.tags),
+            ("actions", article.actions),
+            ("sources", [c.source for c in article.sources]),
+        ):
+            missing = [s for s in slugs if s not in kinds[kind]]
+            if missing:
+                raise BundleError(
+                    f"Bundle refused, nothing was imported: {label}: {kind} refers to "
+                    f"unknown slug {missing[0]!r}."
+                )
+
+
+def _hashtag(name: str) -> str:
+    return "#" + "".join(part[:1].upper() + part[1:] for part in re.findall(r"\w+", name))
+
+
+def _upsert(
+    session: Session,
+    model: type[Any],
+    kind: str,
+    rows: list[dict[str, Any]],
+    now: datetime,
+    report: ImportReport,
+    progress: Progress | None,
+) -> tuple[dict[str, str], set[str]]:
+    """Insert new rows, update changed ones, leave equal ones.
+
+    Returns slug -> id for every row, and the slugs that were inserted or updated.
+    """
+    columns = [c.key for c in model.__table__.columns]
+    existing: dict[str, Any] = {}
+    slugs = [r["slug"] for r in rows]
+    for start in range(0, len(slugs), BATCH):
+        chunk = slugs[start : start + BATCH]
+        for found in session.execute(
+            select(*model.__table__.columns).where(model.slug.in_(chunk))
+        ).mappings():
+            existing[found["slug"]] = found
+    taken_ids = {r["id"]: r["slug"] for r in existing.values()}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    ids: dict[str, str] = {}
+    for row in rows:
+        current = existing.get(row["slug"])
+        if current is None:
+            new = {**row}
+            new["id"] = new.get("id") or new_id()
+            new["created_at"] = new.get("created_at") or now
+            new["updated_at"] = new.get("updated_at") or now
+            inserts.append(new)
+            ids[row["slug"]] = new["id"]
+            continue
+        ids[row["slug"]] = current["id"]
+        if row.get("id") and row["id"] != current["id"]:
+            raise BundleError(
+                f"Bundle refused, nothing was imported: {kind} slug {row['slug']!r} exists "
+                f"with another id ({current['id']}, bundle says {row['id']})."
+            )
+        compare = [c for c in columns if c not in ("id", "created_at", "updated_at") and c in row]
+        if any(current[c] != row[c] for c in compare):
+            change = {c: row[c] for c in compare}
+            change["id"] = current["id"]
+            change["updated_at"] = row.get("updated_at") or now
+            updates.append(change)
+        else:
+            report.unchanged[kind] += 1
+    clashing = [r for r in inserts if r["id"] in taken_ids]
+    if clashing:
+        raise BundleError(
+            f"Bundle refused, nothing was imported: {kind} slug {clashing[0]['slug']!r} "
+            "carries an id already used by another item."
+        )
+    for start in range(0, len(inserts), BATCH):
+        session.execute(insert(model), inserts[start : start + BATCH])
+        if progress:
+            progress(kind, start + len(inserts[start : start + BATCH]), len(rows))
+    for start in range(0, len(updates), BATCH):
+        session.execute(update(model), updates[start : start + BATCH])
+    report.created[kind] += len(inserts)
+    report.updated[kind] += len(updates)
+    return ids, {r["slug"] for r in inserts} | {r["slug"] for r in updates}
+
+
+def _article_row(item: ArticleItem, now: datetime) -> tuple[dict[str, Any], str]:
+    body = derive_body(body_html=item.body_html, body_markdown=item.body_markdown)
+    status = ArticleStatus.draft if item.status == "draft" else ArticleStatus.published
+    published_at = item.published_at
+    if status is ArticleStatus.published and published_at is None:
+        published_at = now
+    image = item.feature_image
+    row: dict[str, Any] = {
+        "slug": item.slug,
+        "title": item.title,
+        "subtitle": item.subtitle,
+        "excerpt": item.excerpt if item.excerpt is not None else body.excerpt(),
+        "body_html": body.html,
+        "body_markdown": item.body_markdown,
+        "body_text": body.text,
+        "lang": item.lang,
+        "status": status.value,
+        "published_at": published_at,
+        "deleted_at": item.deleted_at,
+        "word_count": body.word_count,
+        "reading_time": body.reading_time,
+        "canonical_url": item.canonical_url,
+        "feature_image_url": image.url if image else None,
+        "feature_image_alt": image.alt if image else None,
+        "feature_image_caption": image.caption if image else None,
+    }
+    for key in ("id", "created_at", "updated_at"):
+        if getattr(item, key) is not None:
+            row[key] = getattr(item, key)
+    return row, body.text
+
+
+def _current_links(session: Session, article_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    """Each article's relations as comparable tuples, in a fixed number of queries."""
+    links: dict[str, list[list[Any]]] = defaultdict(lambda: [[], [], [], []])
+    if not article_ids:
+        return {}
+    for slot, model, key in (
+        (0, ArticleAuthor, ArticleAuthor.author_id),
+        (1, ArticleTag, ArticleTag.tag_id),
+        (2, ArticleAction, ArticleAction.action_id),
+    ):
+        for start in range(0, len(article_ids), BATCH):
+            chunk = article_ids[start : start + BATCH]
+            for article_id, ref, position in session.execute(
+                select(model.article_id, key, model.position).where(model.article_id.in_(chunk))
+            ):
+                links[article_id][slot].append((position, ref))
+    for start in range(0, len(article_ids), BATCH):
+        chunk = article_ids[start : start + BATCH]
+        for row in session.execute(
+            select(
+                Citation.article_id,
+                Citation.position,
+                Citation.source_id,
+                Citation.cited_url,
+                Citation.context,
+            ).where(Citation.article_id.in_(chunk))
+        ):
+            links[row[0]][3].append((row[1], row[2], row[3], row[4]))
+    return {
+        article_id: tuple(tuple(ref for _pos, ref in sorted(slot)) for slot in slots[:3])
+        + (tuple(tuple(c[1:]) for c in sorted(slots[3])),)
+        for article_id, slots in links.items()
+    }
+
+
+def _rewire_links(
+    session: Session,
+    articles: list[tuple[str, ArticleItem]],
+    refs: dict[str, dict[str, str]],
+) -> None:
+    """Replace the relations of these articles with the bundle's, in batched statements."""
+    ids = [article_id for article_id, _ in articles]
+    for model in (ArticleAuthor, ArticleTag, ArticleAction, Citation):
+        for start in range(0, len(ids), BATCH):
+            session.execute(delete(model).where(model.article_id.in_(ids[start : start + BATCH])))
+    rows: dict[type[Any], list[dict[str, Any]]] = defaultdict(list)
+    for article_id, item in articles:
+        for position, slug in enumerate(item.authors):
+            rows[ArticleAuthor].append(
+                {"article_id": article_id, "author_id": refs["authors"][slug], "position": position}
+            )
+        for position, slug in enumerate(item.tags):
+            rows[ArticleTag].append(
+                {"article_id": article_id, "tag_id": refs["tags"][slug], "position": position}
+            )
+        for position, slug in enumerate(item.actions):
+            rows[ArticleAction].append(
+                {"article_id": article_id, "action_id": refs["actions"][slug], "position": position}
+            )
+        for position, citation in enumerate(item.sources):
+            rows[Citation].append(
+                {
+                    "id": new_id(),
+                    "article_id": article_id,
+                    "source_id": refs["sources"][citation.source],
+                    "cited_url": citation.cited_url,
+                    "context": citation.context,
+                    "position": position,
+                }
+            )
+    for model, batch in rows.items():
+        for start in range(0, len(batch), BATCH):
+            session.execute(insert(model), batch[start : start + BATCH])
+
+
+def _plain_rows(items: Iterable[BundleItem]) -> list[dict[str, Any]]:
+    return [item.model_dump(exclude_unset=True) | {"slug": item.slug} for item in items]
+
+
+def import_bundle(
+    session: Session, bundle: Bundle, now: datetime, progress: Progress | None = None
+) -> ImportReport:
+    """Upsert the bundle's items by slug within the caller's transaction (which owns commit)."""
+    report = ImportReport()
+    refs: dict[str, dict[str, str]] = {}
+    refs["authors"], _ = _upsert(
+        session, Author, "authors", _plain_rows(bundle.authors), now, report, progress
+    )
+    tag_rows = _plain_rows(bundle.tags)
+    for row, item in zip(tag_rows, bundle.tags, strict=True):
+        row["hashtag"] = item.hashtag or _hashtag(item.name)
+    refs["tags"], _ = _upsert(session, Tag, "tags", tag_rows, now, report, progress)
+    refs["sources"], _ = _upsert(
+        session, Source, "sources", _plain_rows(bundle.sources), now, report, progress
+    )
+    refs["actions"], _ = _upsert(
+        session, Action, "actions", _plain_rows(bundle.actions), now, report, progress
+    )
+
+    rows_and_texts = [_article_row(item, now) for item in bundle.articles]
+    article_rows = [row for row, _text in rows_and_texts]
+    article_ids, touched = _upsert(
+        session, Article, "articles", article_rows, now, report, progress
+    )
+    current = _current_links(session, list(article_ids.values()))
+    rewire: list[tuple[str, ArticleItem]] = []
+    for item in bundle.articles:
+        article_id = article_ids[item.slug]  # type: ignore[index]
+        wanted = (
+            tuple(refs["authors"][s] for s in item.authors),
+            tuple(refs["tags"][s] for s in item.tags),
+            tuple(refs["actions"][s] for s in item.actions),
+            tuple((refs["sources"][c.source], c.cited_url, c.context) for c in item.sources),
+        )
+        if current.get(article_id, ((), (), (), ())) != wanted:
+            rewire.append((article_id, item))
+    _rewire_links(session, rewire, refs)
+
+    # An article whose only change is its relations is still an updated article.
+    relinked_only = [(article_id, item) for article_id, item in rewire if item.slug not in touched]
+    relinked_only_existing = [
+        {"id": article_id, "updated_at": item.updated_at or now}
+        for article_id, item in relinked_only
+    ]
+    if relinked_only_existing:
+        session.execute(update(Article), relinked_only_existing)
+        report.unchanged["articles"] -= len(relinked_only_existing)
+        report.updated["articles"] += len(relinked_only_existing)
+        touched |= {item.slug for _id, item in relinked_only}  # type: ignore[misc]
+
+    tag_text = {row["slug"]: f"{row['name']} {row['hashtag']} {row['slug']}" for row in tag_rows}
+    documents = [
+        {
+            "article_id": article_ids[item.slug],  # type: ignore[index]
+            "title": row["title"],
+            "subtitle": row["subtitle"] or "",
+            "tags": " ".join(tag_text[s] for s in item.tags),
+            "body": text,
+        }
+        for item, (row, text) in zip(bundle.articles, rows_and_texts, strict=True)
+        if item.slug in touched
+    ]
+    for start in range(0, len(documents), BATCH):
+        index_documents(session, documents[start : start + BATCH])
+        if progress:
+            progress("search index", start + len(documents[start : start + BATCH]), len(documents))
+    return report
+
+
+def _iso_items(rows: Iterable[Any], fields: list[str]) -> list[dict[str, Any]]:
+    return [{name: getattr(row, name) for name in fields} for row in rows]
+
+
+def export_bundle(session: Session) -> dict[str, Any]:
+    """Every item with its id and timestamps; articles reference the others by slug."""
+    common = ["id", "slug", "created_at", "updated_at"]
+    authors = session.scalars(select(Author).order_by(Author.slug)).all()
+    tags = session.scalars(select(Tag).order_by(Tag.slug)).all()
+    sources = session.scalars(select(Source).order_by(Source.slug)).all()
+    actions = session.scalars(select(Action).order_by(Action.slug)).all()
+    articles = session.scalars(
+        select(Article)
+        .order_by(Article.created_at, Article.id)
+        .options(
+            selectinload(Article.authors),
+            selectinload(Article.tags),
+            selectinload(Article.actions),
+            selectinload(Article.citations),
+        )
+    ).all()
+    article_items = []
+    for article in articles:
+        item: dict[str, Any] = {
+            name: getattr(article, name)
+            for name in (
+                *common,
+                "title",
+                "subtitle",
+                "excerpt",
+                "lang",
+                "status",
+                "published_at",
+                "deleted_at",
+                "canonical_url",
+            )
+        }
+        if article.body_markdown is not None:
+            item["body_markdown"] = article.body_markdown
+        else:
+            item["body_html"] = article.body_html
+        item["feature_image"] = (
+            {
+                "url": article.feature_image_url,
+                "alt": article.feature_image_alt,
+                "caption": article.feature_image_caption,
+            }
+            if article.feature_image_url
+            else None
+        )
+        item["authors"] = [a.slug for a in article.authors]
+        item["tags"] = [t.slug for t in article.tags]
+        item["actions"] = [a.slug for a in article.actions]
+        item["sources"] = [
+            {"source": c.source.slug, "cited_url": c.cited_url, "context": c.context}
+            for c in article.citations
+        ]
+        article_items.append(item)
+    return {
+        "format": "masthead-bundle",
+        "version": 1,
+        "authors": _iso_items(authors, [*common, "name", "bio", "url"]),
+        "tags": _iso_items(tags, [*common, "name", "hashtag", "description"]),
+        "sources": _iso_items(sources, [*common, "name", "kind", "url", "country", "description"]),
+        "actions": _iso_items(
+            actions,
+            [
+                *common,
+                "kind",
+                "title",
+                "description",
+                "url",
+                "organisation",
+                "starts_at",
+                "ends_at",
+            ],
+        ),
+        "articles": article_items,
+    }

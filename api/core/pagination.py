@@ -1,0 +1,159 @@
+"""Keyset pagination: sort orders, opaque cursors, and the list envelope."""
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import orjson
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from api.core.errors import BadRequest
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One public sort order: a column, a direction, and the id as tie-breaker."""
+
+    name: str
+    column: InstrumentedAttribute[Any]
+    id_column: InstrumentedAttribute[Any]
+    descending: bool
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        if self.descending:
+            return [self.column.desc(), self.id_column.desc()]
+        return [self.column.asc(), self.id_column.asc()]
+
+    def after(self, cursor: "Cursor") -> ColumnElement[bool]:
+        """Rows strictly after the cursor, as one row-value comparison an index can serve."""
+        value = bindparam(None, cursor.value, type_=self.column.type)
+        ident = bindparam(None, cursor.id, type_=self.id_column.type)
+        left = tuple_(self.column, self.id_column)
+        right = tuple_(value, ident)
+        return left < right if self.descending else left > right
+
+    def value_of(self, row: Any) -> Any:
+        return getattr(row, self.column.key)
+
+
+def sort_keys(
+    id_column: InstrumentedAttribute[Any], **columns: InstrumentedAttribute[Any]
+) -> dict[str, SortKey]:
+    """Both directions of each named column: `name` ascending, `-name` descending."""
+    keys: dict[str, SortKey] = {}
+    for name, column in columns.items():
+        keys[name] = SortKey(name, column, id_column, descending=False)
+        keys["-" + name] = SortKey("-" + name, column, id_column, descending=True)
+    return keys
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort: str
+    value: Any
+    id: str
+
+
+def encode_cursor(sort: SortKey, row: Any) -> str:
+    value = sort.value_of(row)
+    kind = "t" if isinstance(value, datetime) else "s"
+    payload = [sort.name, kind, value.isoformat() if kind == "t" else value, row.id]
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
+
+
+def decode_cursor(token: str, sort: SortKey) -> Cursor:
+    """Parse a cursor made by `encode_cursor` for the same sort order, or raise 400."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        name, kind, value, ident = orjson.loads(raw)
+        if not isinstance(ident, str) or not isinstance(value, str | int | float):
+            raise ValueError("bad types")
+        if kind == "t":
+            value = datetime.fromisoformat(str(value))
+        elif kind != "s":
+            raise ValueError("bad kind")
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise BadRequest(
+            "The cursor is malformed; pass `meta.next_cursor` from the previous page unchanged."
+        ) from None
+    if name != sort.name:
+        raise BadRequest(f"This cursor belongs to sort `{name}`, not `{sort.name}`.")
+    return Cursor(name, value, ident)
+
+
+@dataclass
+class Page(Generic[T]):
+    items: Sequence[T]
+    next_cursor: str | None
+    total: int | None = None
+
+
+def paginate_query(
+    query: Select[Any], sort: SortKey, cursor: str | None, limit: int
+) -> tuple[Select[Any], int]:
+    """Apply order, cursor and limit (+1 row to learn whether a next page exists)."""
+    if cursor:
+        query = query.where(sort.after(decode_cursor(cursor, sort)))
+    return query.order_by(*sort.order_by()).limit(limit + 1), limit
+
+
+def page_from_rows(rows: Sequence[T], sort: SortKey, limit: int) -> Page[T]:
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(rows, encode_cursor(sort, rows[-1]))
+    return Page(rows, None)
+
+
+class ListMeta(BaseModel):
+    limit: int = Field(description="The page size used.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+    total: int | None = Field(
+        None, description="Number of matching items; present only with `count=true`."
+    )
+
+
+class ListLinks(BaseModel):
+    self: str = Field(description="This page's URL.")
+    next: str | None = Field(description="The next page's URL, or null on the last page.")
+
+
+class ListEnvelope(BaseModel, Generic[T]):
+    """A page of a list: the items, paging metadata and links."""
+
+    data: list[T] = Field(description="The items of this page, in the requested order.")
+    meta: ListMeta = Field(description="Paging metadata.")
+    links: ListLinks = Field(description="Links to this page and the next one.")
+
+
+class ItemEnvelope(BaseModel, Generic[T]):
+    """One item."""
+
+    data: T = Field(description="The item.")
+
+
+def fetch_page(
+    session: Session,
+    query: Select[Any],
+    *,
+    sort: SortKey,
+    cursor: str | None,
+    limit: int,
+    count: bool,
+    options: Sequence[Any] = (),
+) -> Page[Any]:
+    """Run a keyset-paginated query: one statement for the page, one more for `count=true`."""
+    paged, limit = paginate_query(query, sort, cursor, limit)
+    rows = session.scalars(paged.options(*options)).all()
+    page = page_from_rows(rows, sort, limit)
+    if count:
+        page.total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return page

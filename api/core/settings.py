@@ -1,0 +1,94 @@
+"""Settings from `MASTHEAD_*` environment variables or a `.env` file."""
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MASTHEAD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="`production` refuses development defaults for secrets."
+    )
+    database_url: str = Field(
+        "sqlite:///./data/masthead.db",
+        description="SQLAlchemy URL: `sqlite:///path` or `postgresql+psycopg://user@host/db`.",
+    )
+    database_pool_size: int = Field(5, ge=1, le=200, description="Connections per worker.")
+    database_max_overflow: int = Field(5, ge=0, le=200, description="Extra connections.")
+    public_url: AnyHttpUrl | None = Field(
+        None, description="Base URL used in links; defaults to the request's own base URL."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS."
+    )
+    content_keys_required: bool = Field(
+        False, description="Require a content key (`?key=` or `X-Masthead-Key`) on /v1."
+    )
+    cache_max_age: int = Field(60, ge=0, le=31_536_000, description="Public max-age, seconds.")
+    cache_stale_while_revalidate: int = Field(
+        300, ge=0, le=31_536_000, description="Public stale-while-revalidate, seconds."
+    )
+    smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for email.")
+    redis_url: str | None = Field(None, description="redis://host:port for shared limits.")
+    secret_key: str = Field(
+        "development-secret-change-me", min_length=16, description="Signs email tokens."
+    )
+    max_body_bytes: int = Field(
+        5_000_000, ge=1024, le=500_000_000, description="Largest accepted request body."
+    )
+    max_query_length: int = Field(
+        2048, ge=256, le=65_536, description="Longest accepted query string, in bytes."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def no_wildcard(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*" or not origin.startswith(("http://", "https://")):
+                raise ValueError(f"{origin!r} is not an http(s) origin (no wildcard)")
+        return origins
+
+    @field_validator("database_url")
+    @classmethod
+    def known_database(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names it in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one clear line."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "MASTHEAD_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None
+    if settings.environment == "production" and "change-me" in settings.secret_key:
+        raise SettingsError("invalid setting MASTHEAD_SECRET_KEY: set a real secret in production")
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

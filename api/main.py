@@ -1,0 +1,153 @@
+"""create_app(): routers, middleware and error handlers; nothing else."""
+
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import HTMLResponse
+
+from api.actions.public import router as actions_router
+from api.articles.public import router as articles_router
+from api.authors.public import router as authors_router
+from api.core.db import make_engine, make_sessionmaker, utcnow
+from api.core.errors import Problem, install_error_handlers
+from api.core.health import Metrics, metrics_middleware
+from api.core.health import router as health_router
+from api.core.limits import RequestLimits
+from api.core.settings import Settings, get_settings
+from api.search.public import router as search_router
+from api.sources.public import router as sources_router
+from api.tags.public import router as tags_router
+
+DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
+DESCRIPTION = """\
+Masthead serves a campaigning publication's articles, tags, cited sources, calls to action
+and authors as JSON. Public reads need no authentication (unless the deployment requires a
+content key), are cacheable (strong `ETag`, `Cache-Control`, `Surrogate-Key`) and
+keyset-paginated. Every error is an RFC 9457 `application/problem+json` document.
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Masthead",
+        version="1.0.0",
+        summary="A headless JSON content API for campaigning journalism.",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.clock = utcnow
+    app.state.metrics = Metrics()
+
+    install_error_handlers(app)
+    for router in (
+        articles_router,
+        tags_router,
+        sources_router,
+        actions_router,
+        authors_router,
+        search_router,
+        health_router,
+    ):
+        app.include_router(router)
+    install_docs(app)
+
+    app.middleware("http")(metrics_middleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "X-Masthead-Key",
+            ],
+            expose_headers=["ETag", "Link", "Retry-After", "Surrogate-Key"],
+            max_age=600,
+        )
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_query_length=settings.max_query_length,
+    )
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault(
+        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    # FastAPI's own 422 shape is replaced by our problem documents.
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            response = operation.get("responses", {}).get("422")
+            if response:
+                response["content"] = {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }
+                response["description"] = "Invalid input (a problem document)."
+    app.openapi_schema = schema
+    return schema
+
+
+def install_docs(app: FastAPI) -> None:
+    """Interactive docs from files shipped in a Python package: no third-party CDN."""
+    app.mount("/docs/static", StaticFiles(directory=DOCS_STATIC), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title="Masthead API",
+            swagger_js_url=f"{root}/docs/static/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs/static/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/static/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title="Masthead API",
+            redoc_js_url=f"{root}/docs/static/redoc.standalone.js",
+            redoc_favicon_url=f"{root}/docs/static/favicon.png",
+            with_google_fonts=False,
+        )

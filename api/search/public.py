@@ -1,0 +1,151 @@
+"""GET /v1/search: ranked full-text search over published articles."""
+
+import html
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from api.articles.models import Article
+from api.articles.public import IncludeParam, LangParam, parse_include
+from api.articles.schemas import (
+    ARTICLE_FIELDS,
+    LIST_DEFAULT_INCLUDE,
+    RELATIONS,
+    SearchHit,
+    article_public,
+    article_surrogate_keys,
+)
+from api.articles.service import ArticleFilters, filtered_articles, relation_options
+from api.core.db import NowDep, SessionDep
+from api.core.errors import problem_responses
+from api.core.http import base_url, list_response, reject_unknown_query
+from api.core.listing import (
+    Count,
+    CursorParam,
+    FieldsParam,
+    Limit,
+    parse_fields,
+    parse_slugs,
+    slug_list_param,
+)
+from api.core.pagination import (
+    ListEnvelope,
+    Page,
+    SortKey,
+    page_from_rows,
+    paginate_query,
+)
+from api.search.index import MARK_CLOSE, MARK_OPEN, SearchMatch
+
+router = APIRouter(
+    prefix="/v1/search", tags=["search"], dependencies=[Depends(reject_unknown_query)]
+)
+SEARCH_FIELDS = ARTICLE_FIELDS | {"snippet", "score"}
+
+
+class Hit:
+    """An article with its relevance; `score` and `id` key the cursor."""
+
+    def __init__(self, article: Article, score: float) -> None:
+        self.article, self.score, self.id = article, score, article.id
+
+
+def highlight(marked: str) -> str:
+    """Escape the extract as HTML, then turn the sentinel marks into `<mark>` elements."""
+    return (
+        html.escape(marked, quote=False).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+    )
+
+
+def search_articles(
+    session: Session,
+    now: datetime,
+    match: SearchMatch,
+    filters: ArticleFilters,
+    *,
+    cursor: str | None,
+    limit: int,
+    include: frozenset[str],
+    count: bool,
+) -> Page[Hit]:
+    scored = match.scored().cte("scored")
+    sort = SortKey("-relevance", scored.c.score, Article.id, descending=True)  # type: ignore[arg-type]
+    visible_ids = filtered_articles(session, now, filters).with_only_columns(Article.id)
+    query = (
+        select(Article, scored.c.score)
+        .join(scored, scored.c.article_id == Article.id)
+        .where(Article.id.in_(visible_ids))
+    )
+    paged, limit = paginate_query(query, sort, cursor, limit)
+    rows = session.execute(paged.options(*relation_options(include))).all()
+    page = page_from_rows([Hit(article, score) for article, score in rows], sort, limit)
+    if count:
+        page.total = len(session.execute(query.with_only_columns(Article.id)).all())
+    return page
+
+
+@router.get(
+    "",
+    response_model=ListEnvelope[SearchHit],
+    responses=problem_responses(400, 422),
+    summary="Search published articles",
+)
+def search_published_articles(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            description='Words to find (all required). `"a phrase"`, `chech*` for a prefix, '
+            "`-word` to exclude, `OR` between two terms for either.",
+        ),
+    ],
+    limit: Limit = 15,
+    cursor: CursorParam = None,
+    tag: Annotated[str | None, slug_list_param("tag")] = None,
+    lang: LangParam = None,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+    count: Count = False,
+) -> Response:
+    """Published articles matching `q`, best first: title and tag matches rank above subtitle
+    matches, which rank above body matches. Each hit has a `snippet` with `<mark>`ed matches."""
+    wanted = parse_fields(fields, SEARCH_FIELDS)
+    included = parse_include(include, LIST_DEFAULT_INCLUDE)
+    if wanted is not None:
+        included = included | (wanted & RELATIONS)
+    match = SearchMatch(session, q)
+    filters = ArticleFilters(tags=parse_slugs(tag, "tag"), lang=lang)
+    if match.empty:
+        page: Page[Hit] = Page([], None, 0 if count else None)
+    else:
+        page = search_articles(
+            session, now, match, filters, cursor=cursor, limit=limit, include=included, count=count
+        )
+    snippets = match.snippets(session, [hit.id for hit in page.items]) if page.items else {}
+    base = base_url(request)
+    items: list[dict[str, Any]] = []
+    for hit in page.items:
+        item = article_public(
+            hit.article, include=included, fields=wanted, with_body=False, now=now, base=base
+        )
+        if wanted is None or "snippet" in wanted:
+            item["snippet"] = highlight(snippets.get(hit.id, ""))
+        if wanted is None or "score" in wanted:
+            item["score"] = round(hit.score, 6)
+        items.append(item)
+    return list_response(
+        request,
+        items,
+        limit=limit,
+        next_cursor=page.next_cursor,
+        total=page.total,
+        surrogate_keys=article_surrogate_keys([h.article for h in page.items], included),
+    )
