@@ -114,14 +114,19 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     # FastAPI's own 422 shape is replaced by our problem documents.
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            response = operation.get("responses", {}).get("422")
-            if response:
-                response["content"] = {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-                }
-                response["description"] = "Invalid input (a problem document)."
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if path.startswith("/v1/"):
+                # Raised before or around every route: long query strings, a database outage.
+                responses.setdefault("414", {"description": "Query string too long."})
+                responses.setdefault("503", {"description": "The database is unreachable."})
+            for code, response in responses.items():
+                if code[0] in "45":
+                    response["content"] = dict(problem)
+            if "422" in responses:
+                responses["422"]["description"] = "Invalid input (a problem document)."
     app.openapi_schema = schema
     return schema
 
