@@ -22,6 +22,7 @@ from api.core.health import Metrics, metrics_middleware
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits
 from api.core.settings import Settings, get_settings
+from api.feeds.public import router as feeds_router
 from api.search.public import router as search_router
 from api.sources.public import router as sources_router
 from api.tags.public import router as tags_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         actions_router,
         authors_router,
         search_router,
+        feeds_router,
         health_router,
     ):
         app.include_router(router)

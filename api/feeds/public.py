@@ -1,0 +1,131 @@
+"""GET /feeds/rss.xml, /feeds/atom.xml, /feeds/feed.json: syndication of the latest articles."""
+
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from api.articles.service import ARTICLE_SORTS, ArticleFilters, list_articles
+from api.core.db import NowDep, SessionDep
+from api.core.errors import problem_responses
+from api.core.http import base_url, dump_json, public_response, reject_unknown_query
+from api.core.listing import parse_slugs, slug_list_param
+from api.feeds.service import atom_document, json_feed_document, rss_document
+
+router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_unknown_query)])
+FeedLimit = Annotated[int, Query(ge=1, le=100, description="How many articles, 1 to 100.")]
+FEED_INCLUDE = frozenset({"tags", "authors"})
+
+
+def _not_modified_since(request: Request, last_modified: datetime) -> bool:
+    header = request.headers.get("if-modified-since")
+    if not header or request.headers.get("if-none-match"):
+        return False
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and last_modified.replace(microsecond=0) <= since
+
+
+def _feed(
+    request: Request,
+    session: Any,
+    now: datetime,
+    *,
+    limit: int,
+    tag: str | None,
+    source: str | None,
+    render: Any,
+    media_type: str,
+) -> Response:
+    filters = ArticleFilters(tags=parse_slugs(tag, "tag"), sources=parse_slugs(source, "source"))
+    page = list_articles(
+        session,
+        now,
+        filters,
+        sort=ARTICLE_SORTS["-published_at"],
+        cursor=None,
+        limit=limit,
+        include=FEED_INCLUDE,
+        count=False,
+    )
+    articles = list(page.items)
+    updated = max((a.updated_at for a in articles), default=now)
+    narrowed = " and ".join(
+        part for part in (f"tag {tag}" if tag else "", f"source {source}" if source else "") if part
+    )
+    subtitle = "The latest published articles" + (f" with {narrowed}." if narrowed else ".")
+    last_modified = {"Last-Modified": format_datetime(updated, usegmt=True)}
+    if _not_modified_since(request, updated):
+        return Response(status_code=304, headers=last_modified)
+    body = render(
+        articles,
+        base=base_url(request),
+        self_url=str(request.url.remove_query_params("key")),
+        subtitle=subtitle,
+        updated=updated,
+    )
+    return public_response(
+        request,
+        body,
+        media_type=media_type,
+        surrogate_keys=["articles", "feeds", *(f"article:{a.id}" for a in articles)],
+        extra_headers=last_modified,
+    )
+
+
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {**problem_responses(422)}
+
+
+def _feed_endpoint(path: str, name: str, render: Any, media_type: str, summary: str) -> None:
+    def endpoint(
+        request: Request,
+        session: SessionDep,
+        now: NowDep,
+        limit: FeedLimit = 20,
+        tag: Annotated[str | None, slug_list_param("tag")] = None,
+        source: Annotated[str | None, slug_list_param("source")] = None,
+    ) -> Response:
+        return _feed(
+            request,
+            session,
+            now,
+            limit=limit,
+            tag=tag,
+            source=source,
+            render=render,
+            media_type=media_type,
+        )
+
+    endpoint.__doc__ = (
+        f"{summary} of the latest published articles, full content included; `tag` and "
+        "`source` narrow it. Supports `ETag`/`If-None-Match` and `Last-Modified`/"
+        "`If-Modified-Since`."
+    )
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["GET"],
+        name=name,
+        summary=summary,
+        response_class=Response,
+        responses={
+            200: {"content": {media_type: {}}, "description": f"The {summary} document."},
+            304: {"description": "Not modified."},
+            **FEED_RESPONSES,
+        },
+    )
+
+
+_feed_endpoint("/rss.xml", "rss_feed", rss_document, "application/rss+xml", "RSS 2.0 feed")
+_feed_endpoint("/atom.xml", "atom_feed", atom_document, "application/atom+xml", "Atom 1.0 feed")
+_feed_endpoint(
+    "/feed.json",
+    "json_feed",
+    lambda articles, **options: dump_json(json_feed_document(articles, **options)),
+    "application/feed+json",
+    "JSON Feed 1.1",
+)
