@@ -21,6 +21,7 @@ from api.core.errors import Problem, install_error_handlers
 from api.core.health import Metrics, metrics_middleware
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits
+from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
 from api.feeds.public import router as feeds_router
 from api.search.public import router as search_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         search_router,
         feeds_router,
         health_router,
+        root_router,
     ):
         app.include_router(router)
     install_docs(app)
