@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from alembic import context
 from sqlalchemy import Connection
 
 import api.models  # noqa: F401  (registers every table)
-from alembic import context
 from api.core.db import make_engine, metadata
 from api.core.settings import load_settings
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from api.auth.cli import tokens_app
 from api.core import migrations
 from api.core.db import make_engine, make_sessionmaker, utcnow
 from api.core.settings import Settings, SettingsError, load_settings
@@ -17,16 +18,22 @@ from api.core.settings import Settings, SettingsError, load_settings
 app = typer.Typer(help="Masthead: a headless JSON content API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
 err = Console(stderr=True)
 DEMO_BUNDLE = Path(__file__).parent / "demo" / "seed.json"
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print `masthead: message` as one line on stderr (never wrapped to the terminal's width)."""
+    err.print(f"masthead: {message}", highlight=False, markup=False, soft_wrap=True)
+    return typer.Exit(code)
 
 
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except SettingsError as exc:
-        err.print(f"masthead: {exc}", highlight=False, markup=False)
-        raise typer.Exit(2) from None
+        raise fail(str(exc), 2) from None
 
 
 @db_app.command("upgrade")
@@ -96,13 +103,11 @@ def import_command(
         data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
         raw = orjson.loads(data)
     except (OSError, orjson.JSONDecodeError) as exc:
-        err.print(f"masthead: cannot read bundle: {exc}", markup=False)
-        raise typer.Exit(1) from None
+        raise fail(f"cannot read bundle: {exc}", 1) from None
     try:
         report = run_import(settings, raw, show_progress=err.is_terminal)
     except ProblemError as exc:
-        err.print(f"masthead: {exc.detail}", markup=False)
-        raise typer.Exit(1) from None
+        raise fail(exc.detail, 1) from None
     typer.echo(json.dumps(report, sort_keys=True))
 
 

@@ -14,11 +14,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import HTMLResponse
 
 from api.actions.public import router as actions_router
+from api.admin.routers import ADMIN_ROUTERS
 from api.articles.public import router as articles_router
+from api.auth.content_keys import ContentKeys
 from api.authors.public import router as authors_router
+from api.core.cache import CacheStats, ResponseCache
 from api.core.db import make_engine, make_sessionmaker, utcnow
 from api.core.errors import Problem, install_error_handlers
-from api.core.health import Metrics, metrics_middleware
+from api.core.health import Metrics, MetricsMiddleware
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits
 from api.core.root import router as root_router
@@ -56,7 +59,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.clock = utcnow
-    app.state.metrics = Metrics()
 
     install_error_handlers(app)
     for router in (
@@ -71,10 +73,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         root_router,
     ):
         app.include_router(router)
+    for admin_router in ADMIN_ROUTERS:
+        app.include_router(admin_router)
     install_docs(app)
 
-    app.middleware("http")(metrics_middleware)
+    # Added innermost first: routes < content keys < gzip < response cache < metrics < CORS
+    # < request limits.
+    app.add_middleware(ContentKeys)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.state.cache_stats = CacheStats()
+    app.state.metrics = Metrics(app.state.cache_stats)
+    if settings.response_cache and not settings.content_keys_required:
+        app.add_middleware(
+            ResponseCache,
+            engine=lambda: app.state.engine,
+            clock=lambda: app.state.clock(),
+            stats=app.state.cache_stats,
+            max_entries=settings.response_cache_entries,
+        )
+    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

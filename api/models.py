@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the app see the whole schema."""
 
 from api.actions.models import Action
+from api.admin.models import ArticleRevision, AuditEntry, EntityVersion
 from api.articles.models import (
     Article,
     ArticleAction,
@@ -8,19 +9,28 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
+from api.auth.models import ApiToken
 from api.authors.models import Author
+from api.changes.models import ActionClick, Change, ContentVersion
 from api.core.db import metadata
 from api.sources.models import Source
 from api.tags.models import Tag
 
 __all__ = [
     "Action",
+    "ActionClick",
+    "ApiToken",
     "Article",
     "ArticleAction",
     "ArticleAuthor",
+    "ArticleRevision",
     "ArticleTag",
+    "AuditEntry",
     "Author",
+    "Change",
     "Citation",
+    "ContentVersion",
+    "EntityVersion",
     "Source",
     "Tag",
     "metadata",

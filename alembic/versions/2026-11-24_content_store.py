@@ -8,7 +8,6 @@ Create Date: 2026-11-24 01:33:09.072306
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "0001"

@@ -3,13 +3,20 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from api.actions.models import ActionKind
 from api.actions.schemas import ACTION_FIELDS, ActionPublic, action_public
-from api.actions.service import ACTION_SORTS, ActiveFilter, get_action, list_actions
+from api.actions.service import (
+    ACTION_SORTS,
+    ActiveFilter,
+    get_action,
+    list_actions,
+    record_click,
+)
+from api.articles.service import get_visible_article
 from api.core.db import NowDep, SessionDep
-from api.core.errors import problem_responses
+from api.core.errors import NotFound, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
 from api.core.pagination import ItemEnvelope, ListEnvelope
@@ -89,4 +96,44 @@ def get_public_action(
         request,
         {"data": sparse(action_public(action, now, base_url(request)), wanted)},
         surrogate_keys=[f"action:{action.id}"],
+    )
+
+
+@router.get(
+    "/{slug}/go",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        302: {"description": "Redirect to the action's `url`."},
+        **problem_responses(404, 422),
+    },
+    summary="Follow a call to action (tracked)",
+)
+def follow_action(
+    session: SessionDep,
+    now: NowDep,
+    slug: Annotated[str, Path(max_length=200, description="The action's slug.")],
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=200,
+            description="Slug of the article the reader came from, for attribution.",
+        ),
+    ] = None,
+) -> RedirectResponse:
+    """Redirects (302) to the action's `url` and counts the click per day and per citing
+    article. Nothing about the reader is kept. Closed actions still redirect."""
+    action = get_action(session, slug)
+    article_id = None
+    if from_:
+        try:
+            article_id = get_visible_article(session, now, from_, frozenset()).id
+        except NotFound:
+            article_id = None
+    record_click(session, action, article_id, now)
+    return RedirectResponse(
+        action.url,
+        status_code=302,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )

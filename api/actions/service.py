@@ -3,10 +3,13 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from api.actions.models import Action
+from api.changes.models import ActionClick
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 
@@ -54,3 +57,32 @@ def get_action(session: Session, slug: str) -> Action:
     if action is None:
         raise NotFound(f"No action with slug `{slug}`.")
     return action
+
+
+def record_click(session: Session, action: Action, article_id: str | None, now: datetime) -> None:
+    """Count one click for today (and the citing article): a counter, no personal data."""
+    values = {
+        "action_id": action.id,
+        "article_id": article_id or "",
+        "day": now.date(),
+        "clicks": 1,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    statement = insert(ActionClick).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["action_id", "article_id", "day"],
+            set_={"clicks": ActionClick.clicks + 1},
+        )
+    )
+
+
+def click_counts(session: Session, action_id: str) -> dict[str, int]:
+    """Clicks per citing article id ('' for clicks from elsewhere)."""
+    rows = session.execute(
+        select(ActionClick.article_id, func.sum(ActionClick.clicks))
+        .where(ActionClick.action_id == action_id)
+        .group_by(ActionClick.article_id)
+    )
+    return {article_id: int(total) for article_id, total in rows}

@@ -32,6 +32,7 @@ from api.core.listing import (
     parse_fields,
     parse_slugs,
     slug_list_param,
+    utc_bound,
 )
 from api.core.pagination import ItemEnvelope, ListEnvelope
 
@@ -143,9 +144,9 @@ def list_published_articles(
         authors=parse_slugs(author, "author"),
         lang=lang,
         q=q,
-        published_after=published_after,
-        published_before=published_before,
-        updated_after=updated_after,
+        published_after=utc_bound(published_after, "published_after"),
+        published_before=utc_bound(published_before, "published_before"),
+        updated_after=utc_bound(updated_after, "updated_after"),
     )
     page = list_articles(
         session,

@@ -1,17 +1,49 @@
 """The content bundle (CONTRACT §7): one JSON document carrying every resource."""
 
+import contextlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from api.actions.models import ActionKind
 from api.core.urls import HttpUrlStr
 from api.sources.models import SourceKind
 
+# ISO 3166-1 alpha-2, as assigned (tzdata iso3166.tab), plus XK (Kosovo), the user-assigned
+# code in common use; "UK" or "EU" are not countries here.
+COUNTRY_CODES = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
+    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ
+    DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP
+    GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG
+    KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML
+    MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE
+    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL
+    SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM
+    US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+    XK
+    """.split()  # noqa: SIM905  (one block reads better than 250 quoted strings)
+)
+
+
+def _assigned_country(code: str) -> str:
+    if code not in COUNTRY_CODES:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code in capitals, e.g. GB")
+    return code
+
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Country = Annotated[str, AfterValidator(_assigned_country)]
 Lang = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 
@@ -124,10 +156,8 @@ def describe_location(raw: Any, loc: tuple[Any, ...]) -> str:
     if len(loc) >= 2 and isinstance(loc[1], int):
         kind, index = loc[0], loc[1]
         slug = None
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
             slug = raw[kind][index].get("slug")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
         rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc[2:]).lstrip(".")
         label = f"{kind}[{index}]" + (f" (slug {slug!r})" if slug else "")
         return f"{label}: {rest}" if rest else label

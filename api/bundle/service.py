@@ -31,12 +31,13 @@ from api.bundle.schemas import (
 )
 from api.core.db import new_id
 from api.core.errors import Unprocessable
-from api.search.index import index_documents
+from api.search.index import index_articles, index_documents, tag_search_text
 from api.sources.models import Source
 from api.tags.models import Tag
 
 Progress = Callable[[str, int, int], None]
 BATCH = 1000
+KINDS = ("authors", "tags", "sources", "actions", "articles")
 
 
 class BundleError(Unprocessable):
@@ -50,10 +51,14 @@ class ImportReport:
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict[str, dict[str, int]]:
+        """Every kind under every heading, zeros included, so the shape never varies."""
         return {
-            "created": dict(self.created),
-            "updated": dict(self.updated),
-            "unchanged": dict(self.unchanged),
+            heading: {kind: counts.get(kind, 0) for kind in KINDS}
+            for heading, counts in (
+                ("created", self.created),
+                ("updated", self.updated),
+                ("unchanged", self.unchanged),
+            )
         }
 
 
@@ -153,11 +158,12 @@ def _upsert(
             select(*model.__table__.columns).where(model.slug.in_(chunk))
         ).mappings():
             existing[found["slug"]] = found
-    taken_ids = {r["id"]: r["slug"] for r in existing.values()}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     ids: dict[str, str] = {}
-    for row in rows:
+    labels: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        labels[row["slug"]] = f"{kind}[{index}] (slug {row['slug']!r})"
         current = existing.get(row["slug"])
         if current is None:
             new = {**row}
@@ -170,7 +176,7 @@ def _upsert(
         ids[row["slug"]] = current["id"]
         if row.get("id") and row["id"] != current["id"]:
             raise BundleError(
-                f"Bundle refused, nothing was imported: {kind} slug {row['slug']!r} exists "
+                f"Bundle refused, nothing was imported: {labels[row['slug']]}: the slug exists "
                 f"with another id ({current['id']}, bundle says {row['id']})."
             )
         compare = [c for c in columns if c not in ("id", "created_at", "updated_at") and c in row]
@@ -181,11 +187,20 @@ def _upsert(
             updates.append(change)
         else:
             report.unchanged[kind] += 1
+    # An id the bundle gives a new slug may belong to a stored item the bundle leaves out.
+    taken_ids = {r["id"]: r["slug"] for r in existing.values()}
+    claimed = [r["id"] for r in inserts]
+    for start in range(0, len(claimed), BATCH):
+        chunk = claimed[start : start + BATCH]
+        for taken_id, taken_slug in session.execute(
+            select(model.id, model.slug).where(model.id.in_(chunk))
+        ):
+            taken_ids[taken_id] = taken_slug
     clashing = [r for r in inserts if r["id"] in taken_ids]
     if clashing:
         raise BundleError(
-            f"Bundle refused, nothing was imported: {kind} slug {clashing[0]['slug']!r} "
-            "carries an id already used by another item."
+            f"Bundle refused, nothing was imported: {labels[clashing[0]['slug']]}: its id is "
+            f"already used by {kind[:-1]} {taken_ids[clashing[0]['id']]!r}."
         )
     for start in range(0, len(inserts), BATCH):
         session.execute(insert(model), inserts[start : start + BATCH])
@@ -321,7 +336,9 @@ def import_bundle(
     tag_rows = _plain_rows(bundle.tags)
     for row, item in zip(tag_rows, bundle.tags, strict=True):
         row["hashtag"] = item.hashtag or _hashtag(item.name)
-    refs["tags"], _ = _upsert(session, Tag, "tags", tag_rows, now, report, progress)
+    refs["tags"], changed_tags = _upsert(session, Tag, "tags", tag_rows, now, report, progress)
+    # A renamed tag changes the indexed text of every article carrying it, in the bundle or not.
+    retagged = _articles_tagged(session, [refs["tags"][slug] for slug in changed_tags])
     refs["sources"], _ = _upsert(
         session, Source, "sources", _plain_rows(bundle.sources), now, report, progress
     )
@@ -360,7 +377,9 @@ def import_bundle(
         report.updated["articles"] += len(relinked_only_existing)
         touched |= {item.slug for _id, item in relinked_only}  # type: ignore[misc]
 
-    tag_text = {row["slug"]: f"{row['name']} {row['hashtag']} {row['slug']}" for row in tag_rows}
+    tag_text = {
+        row["slug"]: tag_search_text(row["name"], row["hashtag"], row["slug"]) for row in tag_rows
+    }
     documents = [
         {
             "article_id": article_ids[item.slug],  # type: ignore[index]
@@ -376,7 +395,29 @@ def import_bundle(
         index_documents(session, documents[start : start + BATCH])
         if progress:
             progress("search index", start + len(documents[start : start + BATCH]), len(documents))
+    _reindex(session, sorted(retagged - {article_ids[slug] for slug in touched}))
     return report
+
+
+def _articles_tagged(session: Session, tag_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(tag_ids), BATCH):
+        chunk = tag_ids[start : start + BATCH]
+        found.update(
+            session.scalars(select(ArticleTag.article_id).where(ArticleTag.tag_id.in_(chunk)))
+        )
+    return found
+
+
+def _reindex(session: Session, article_ids: list[str]) -> None:
+    for start in range(0, len(article_ids), BATCH):
+        chunk = article_ids[start : start + BATCH]
+        index_articles(
+            session,
+            session.scalars(
+                select(Article).where(Article.id.in_(chunk)).options(selectinload(Article.tags))
+            ),
+        )
 
 
 def _iso_items(rows: Iterable[Any], fields: list[str]) -> list[dict[str, Any]]:

@@ -1,19 +1,22 @@
 """Liveness, readiness and Prometheus metrics."""
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.errors import problem_response, problem_responses
 
@@ -27,8 +30,21 @@ class Health(BaseModel):
 class Metrics:
     """Per-app Prometheus collectors (a registry of its own, so apps never collide)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_stats: Any = None) -> None:
         self.registry = CollectorRegistry()
+        if cache_stats is not None:
+            hits = Gauge(
+                "masthead_response_cache_hits",
+                "Public responses answered from this worker's response cache.",
+                registry=self.registry,
+            )
+            hits.set_function(lambda: cache_stats.hits)
+            misses = Gauge(
+                "masthead_response_cache_misses",
+                "Cacheable public requests that had to be built.",
+                registry=self.registry,
+            )
+            misses.set_function(lambda: cache_stats.misses)
         self.requests = Counter(
             "masthead_http_requests_total",
             "HTTP requests by route template, method and status.",
@@ -43,17 +59,35 @@ class Metrics:
         )
 
 
-async def metrics_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    template = getattr(route, "path", None) or "unmatched"
-    metrics: Metrics = request.app.state.metrics
-    metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-    metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
-    return response
+class MetricsMiddleware:
+    """Counts every response by route template (cache hits included) as plain ASGI, so the
+    body is passed through untouched."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Callable[[], Metrics]) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or scope.get("masthead.route") or "unmatched"
+            metrics = self.metrics()
+            metrics.requests.labels(scope["method"], template, str(status)).inc()
+            metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")

@@ -3,6 +3,8 @@
 import gzip
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import orjson
@@ -22,7 +24,8 @@ def dump_json(payload: Any) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
 
 
-def _etag_matches(if_none_match: str, digest: str) -> bool:
+def etag_matches(if_none_match: str, digest: str) -> bool:
+    """Whether an If-None-Match header names this representation (either encoding)."""
     if if_none_match.strip() == "*":
         return True
     for candidate in if_none_match.split(","):
@@ -30,6 +33,17 @@ def _etag_matches(if_none_match: str, digest: str) -> bool:
         if tag.removesuffix("-gz") == digest:
             return True
     return False
+
+
+def unmodified_since(if_modified_since: str | None, last_modified: datetime) -> bool:
+    """Whether `If-Modified-Since` covers `last_modified` (second precision, per HTTP dates)."""
+    if not if_modified_since:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and last_modified.replace(microsecond=0) <= since
 
 
 def cache_control(request: Request) -> str:
@@ -62,7 +76,7 @@ def public_response(
         headers["Surrogate-Key"] = keys
     headers.update(extra_headers or {})
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match and _etag_matches(if_none_match, digest):
+    if if_none_match and etag_matches(if_none_match, digest):
         return Response(status_code=304, headers=headers)
     if compress:
         body = gzip.compress(body, compresslevel=5)

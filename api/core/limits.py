@@ -1,4 +1,4 @@
-"""Guards applied before routing: query-string length and request-body size (413 early)."""
+"""Guards applied before routing: query-string length, NUL in the URL, body size (413 early)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +25,14 @@ class RequestLimits:
             )
             await response(scope, receive, send)
             return
+        if _has_nul(scope):
+            response = problem_response(
+                400,
+                "The URL contains a NUL character (%00), which no parameter or slug allows.",
+                type_slug="bad-request",
+            )
+            await response(scope, receive, send)
+            return
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
         if declared is not None:
@@ -35,23 +43,36 @@ class RequestLimits:
             if too_big:
                 await self._too_large(scope, receive, send)
                 return
-        received = 0
-        refused = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, refused
+        if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            # The declared length was checked; the server enforces it for the body.
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): read the body here, up to the limit, then replay it.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body:
-                    refused = True
-                    raise BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body:
+                await self._too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except BodyTooLarge:
-            await self._too_large(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -62,5 +83,7 @@ class RequestLimits:
         await response(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
-    pass
+def _has_nul(scope: Scope) -> bool:
+    """NUL reaches PostgreSQL as an error (text cannot hold it), so refuse it up front."""
+    query = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query

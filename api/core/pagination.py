@@ -2,15 +2,28 @@
 
 import base64
 import binascii
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Float,
+    Integer,
+    Numeric,
+    Select,
+    bindparam,
+    func,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import TypeDecorator
 
 from api.core.errors import BadRequest
 
@@ -68,23 +81,52 @@ def encode_cursor(sort: SortKey, row: Any) -> str:
     return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
 
 
+def _cursor_value(sort: SortKey, kind: object, value: object) -> Any:
+    """The cursor's sort value, if it has the type of the sort column; else ValueError.
+
+    A value of the wrong type would reach the database and fail there (a 500), so a cursor
+    is checked against the column it will be compared with.
+    """
+    sql_type = sort.column.type
+    if isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
+    if isinstance(sql_type, DateTime):
+        if kind != "t" or not isinstance(value, str):
+            raise ValueError("expected a time")
+        moment = datetime.fromisoformat(value)
+        # astimezone raises OverflowError for times that do not exist in UTC.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if kind != "s":
+        raise ValueError("bad kind")
+    if isinstance(sql_type, Integer | Numeric | Float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("expected a number")
+        if not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        return value
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("expected text")
+    return value
+
+
 def decode_cursor(token: str, sort: SortKey) -> Cursor:
     """Parse a cursor made by `encode_cursor` for the same sort order, or raise 400."""
+    malformed = BadRequest(
+        "The cursor is malformed; pass `meta.next_cursor` from the previous page unchanged."
+    )
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         name, kind, value, ident = orjson.loads(raw)
-        if not isinstance(ident, str) or not isinstance(value, str | int | float):
-            raise ValueError("bad types")
-        if kind == "t":
-            value = datetime.fromisoformat(str(value))
-        elif kind != "s":
-            raise ValueError("bad kind")
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise BadRequest(
-            "The cursor is malformed; pass `meta.next_cursor` from the previous page unchanged."
-        ) from None
+        raise malformed from None
     if name != sort.name:
         raise BadRequest(f"This cursor belongs to sort `{name}`, not `{sort.name}`.")
+    try:
+        value = _cursor_value(sort, kind, value)
+    except (ValueError, TypeError, OverflowError):
+        raise malformed from None
+    if not isinstance(ident, str) or "\x00" in ident:
+        raise malformed
     return Cursor(name, value, ident)
 
 

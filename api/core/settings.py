@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     cache_stale_while_revalidate: int = Field(
         300, ge=0, le=31_536_000, description="Public stale-while-revalidate, seconds."
     )
+    response_cache: bool = Field(
+        True, description="Cache whole public GET responses in each worker (see api/core/cache)."
+    )
+    response_cache_entries: int = Field(
+        4096, ge=16, le=1_000_000, description="Most responses each worker keeps cached."
+    )
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for email.")
     redis_url: str | None = Field(None, description="redis://host:port for shared limits.")
     secret_key: str = Field(

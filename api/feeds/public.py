@@ -1,7 +1,7 @@
 """GET /feeds/rss.xml, /feeds/atom.xml, /feeds/feed.json: syndication of the latest articles."""
 
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,24 +10,19 @@ from starlette.responses import Response
 from api.articles.service import ARTICLE_SORTS, ArticleFilters, list_articles
 from api.core.db import NowDep, SessionDep
 from api.core.errors import problem_responses
-from api.core.http import base_url, dump_json, public_response, reject_unknown_query
+from api.core.http import (
+    base_url,
+    dump_json,
+    public_response,
+    reject_unknown_query,
+    unmodified_since,
+)
 from api.core.listing import parse_slugs, slug_list_param
 from api.feeds.service import atom_document, json_feed_document, rss_document
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_unknown_query)])
 FeedLimit = Annotated[int, Query(ge=1, le=100, description="How many articles, 1 to 100.")]
 FEED_INCLUDE = frozenset({"tags", "authors"})
-
-
-def _not_modified_since(request: Request, last_modified: datetime) -> bool:
-    header = request.headers.get("if-modified-since")
-    if not header or request.headers.get("if-none-match"):
-        return False
-    try:
-        since = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return False
-    return since.tzinfo is not None and last_modified.replace(microsecond=0) <= since
 
 
 def _feed(
@@ -59,7 +54,9 @@ def _feed(
     )
     subtitle = "The latest published articles" + (f" with {narrowed}." if narrowed else ".")
     last_modified = {"Last-Modified": format_datetime(updated, usegmt=True)}
-    if _not_modified_since(request, updated):
+    if "if-none-match" not in request.headers and unmodified_since(
+        request.headers.get("if-modified-since"), updated
+    ):
         return Response(status_code=304, headers=last_modified)
     body = render(
         articles,

@@ -4,6 +4,7 @@ SQLite uses an FTS5 table (bm25 with column weights); PostgreSQL a weighted tsve
 GIN index. Both prefer title and tag matches over subtitle, and subtitle over body.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from api.articles.models import Article
-from api.search.query import Term, fts5_expression, parse_query
+from api.search.query import WORD, Term, fts5_expression, parse_query
 
 # Not part of the models' metadata: migrations create these with dialect-specific SQL.
 _search_metadata = MetaData()
@@ -46,13 +47,48 @@ pg_table = Table(
 )
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+_ANGLE_STAND_INS = "\ue002\ue003"
+_ANGLES_BACK = str.maketrans(_ANGLE_STAND_INS, "<>")
 PG_CONFIG = "english"
 # bm25 weights, in column order: article_id, title, subtitle, tags, body.
 FTS5_WEIGHTS = "0.0, 10.0, 3.0, 8.0, 1.0"
 
 
+def _hashtag_words(hashtag: str) -> list[str]:
+    """`#ChechenAntiGayPurge` -> Chechen Anti Gay Purge; `#LGBTRights2017` -> LGBT Rights 2017."""
+    words: list[str] = []
+    for run in re.findall(r"[^\W_]+", hashtag):
+        start = 0
+        for i in range(1, len(run)):
+            before, here, after = run[i - 1], run[i], run[i + 1 : i + 2]
+            if (
+                (here.isupper() and not before.isupper())
+                or (here.isupper() and before.isupper() and after.islower())
+                or (here.isdigit() != before.isdigit())
+            ):
+                words.append(run[start:i])
+                start = i
+        words.append(run[start:])
+    return words
+
+
+def tag_search_text(name: str, hashtag: str | None, slug: str) -> str:
+    """What a tag contributes to an article's index: `#StopThePurge` is found by `purge` too."""
+    words = " ".join(_hashtag_words(hashtag or ""))
+    return f"{name} {hashtag or ''} {words} {slug}"
+
+
 def _tag_text(article: Article) -> str:
-    return " ".join(f"{tag.name} {tag.hashtag or ''} {tag.slug}" for tag in article.tags)
+    return " ".join(tag_search_text(tag.name, tag.hashtag, tag.slug) for tag in article.tags)
+
+
+_TEXT_FIELDS = ("title", "subtitle", "tags", "body")
+
+
+def _pg_words(value: str | None) -> str:
+    """Only the words, as FTS5's unicode61 sees them: PostgreSQL's parser would otherwise drop
+    `<script>` as a tag and keep `hrw.org` whole, so the backends would find different things."""
+    return " ".join(WORD.findall(value or ""))
 
 
 def index_documents(session: Session, documents: Sequence[dict[str, Any]]) -> None:
@@ -73,7 +109,10 @@ def index_documents(session: Session, documents: Sequence[dict[str, Any]]) -> No
             f"setweight(to_tsvector('{PG_CONFIG}', :body), 'D')) "
             "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
         ),
-        [{**doc, "subtitle": doc["subtitle"] or ""} for doc in documents],
+        [
+            {"article_id": doc["article_id"], **{f: _pg_words(doc[f]) for f in _TEXT_FIELDS}}
+            for doc in documents
+        ],
     )
 
 
@@ -165,18 +204,29 @@ class SearchMatch:
                     Article.id,
                     func.ts_headline(
                         PG_CONFIG,
-                        func.concat_ws(" — ", Article.title, Article.body_text),
+                        func.translate(
+                            func.concat_ws(" — ", Article.title, Article.body_text),
+                            "<>",
+                            _ANGLE_STAND_INS,
+                        ),
                         _pg_query(self.terms),
                         options,
                     ),
                 ).where(Article.id.in_(article_ids))
             )
+            # ts_headline drops whatever looks like an HTML tag; text is text, so hide < and >.
+            return {row[0]: row[1].translate(_ANGLES_BACK) for row in rows}
         return {row[0]: row[1] for row in rows}
 
 
 def _pg_query(terms: list[Term]) -> ColumnElement[Any]:
-    """A tsquery built from bound parameters only (no user text is tsquery syntax)."""
-    combined: ColumnElement[Any] | None = None
+    """A tsquery built from bound parameters only (no user text is tsquery syntax).
+
+    Combined exactly as `fts5_expression` combines: OR joins a term to the previous wanted
+    term, and an excluded term is excluded whichever side of an OR it stands.
+    """
+    wanted: list[ColumnElement[Any]] = []
+    excluded: list[ColumnElement[Any]] = []
     for term in terms:
         if term.kind == "prefix":
             lexeme = "".join(ch for ch in term.text if ch.isalnum())
@@ -188,12 +238,15 @@ def _pg_query(terms: list[Term]) -> ColumnElement[Any]:
         else:
             part = func.plainto_tsquery(PG_CONFIG, bindparam(None, term.text, type_=String))
         if term.negated:
-            part = func.tsquery_not(part)
-        if combined is None:
-            combined = part
-        elif term.or_with_previous:
-            combined = combined.op("||")(part)
+            excluded.append(part)
+        elif term.or_with_previous and wanted:
+            wanted[-1] = wanted[-1].op("||")(part)
         else:
-            combined = combined.op("&&")(part)
-    assert combined is not None
+            wanted.append(part)
+    assert wanted, "parse_query refuses a query with only excluded terms"
+    combined = wanted[0]
+    for part in wanted[1:]:
+        combined = combined.op("&&")(part)
+    for part in excluded:
+        combined = combined.op("&&")(func.tsquery_not(part))
     return combined

@@ -11,8 +11,24 @@ from typing import Literal
 from api.core.errors import Unprocessable
 
 MAX_TERMS = 16
+# PostgreSQL's English stop words (tsearch_data/english.stop). It leaves them out of every
+# query; SQLite's FTS5 would require them, so `the` would find everything there and nothing
+# on PostgreSQL. Leaving them out here makes both backends answer alike.
+STOP_WORDS = frozenset(
+    """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom
+    this that these those am is are was were be been being have has had having do does did
+    doing a an the and but if or because as until while of at by for with about against
+    between into through during before after above below to from up down in out on off over
+    under again further then once here there when where why how all any both each few more
+    most other some such no nor not only own same so than too very s t can will just don
+    should now
+    """.split()  # noqa: SIM905  (the file's own layout, easy to compare)
+)
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
+_APOSTROPHE = re.compile("['\u2019]")
+WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -21,6 +37,11 @@ class Term:
     text: str
     negated: bool = False
     or_with_previous: bool = False
+
+
+def _only_stop_words(words: list[str]) -> bool:
+    """True for no words, or only stop words (`don't` counts as `don` and `t`, as PostgreSQL)."""
+    return all(part in STOP_WORDS for word in words for part in _APOSTROPHE.split(word.lower()))
 
 
 def parse_query(q: str) -> list[Term]:
@@ -32,8 +53,8 @@ def parse_query(q: str) -> list[Term]:
             pending_or = bool(terms)
             continue
         if phrase is not None:
-            words = _WORD.findall(phrase)
-            if not words:
+            words = WORD.findall(phrase)
+            if _only_stop_words(words):
                 continue
             term = Term("phrase", " ".join(words), negated, pending_or)
         else:
@@ -41,8 +62,8 @@ def parse_query(q: str) -> list[Term]:
             negated = bare.startswith("-") and len(bare) > 1
             body = bare[1:] if negated else bare
             prefix = body.endswith("*")
-            words = _WORD.findall(body)
-            if not words:
+            words = WORD.findall(body)
+            if _only_stop_words(words):
                 continue
             if prefix and len(words) == 1:
                 term = Term("prefix", words[0], negated, pending_or)

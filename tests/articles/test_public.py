@@ -18,7 +18,13 @@ def seed_basic(engine):
                     days_ago=2,
                     authors=["alex"],
                     tags=["rights", "russia"],
-                    sources=[{"source": "hrw", "cited_url": "https://hrw.example.org/r", "context": "Confirmed"}],
+                    sources=[
+                        {
+                            "source": "hrw",
+                            "cited_url": "https://hrw.example.org/r",
+                            "context": "Confirmed",
+                        }
+                    ],
                     actions=["petition"],
                 ),
                 article("published-two", days_ago=1, tags=["rights"]),
@@ -175,3 +181,21 @@ def test_authors_and_sources_by_slug(client, engine):
     assert client.get("/v1/sources/bbc").json()["data"]["kind"] == "news_outlet"
     assert client.get("/v1/authors/nobody").status_code == 404
     assert client.get("/v1/sources?kind=news_outlet").json()["data"][0]["slug"] == "bbc"
+
+
+def test_action_go_redirects_and_counts_without_personal_data(client, engine, session):
+    from sqlalchemy import select
+
+    from api.changes.models import ActionClick
+
+    seed_basic(engine)
+    for query in ("", "?from=published-one", "?from=published-one", "?from=a-draft"):
+        response = client.get(f"/v1/actions/petition/go{query}", follow_redirects=False)
+        assert response.status_code == 302
+        assert response.headers["location"] == "https://act.example.org/petition"
+        assert response.headers["cache-control"] == "no-store"
+    article_id = client.get("/v1/articles/published-one").json()["data"]["id"]
+    rows = session.execute(select(ActionClick.article_id, ActionClick.clicks)).all()
+    assert sorted(rows) == [("", 2), (article_id, 2)]
+    assert set(ActionClick.model_fields) == {"action_id", "article_id", "day", "clicks"}
+    assert client.get("/v1/actions/nope/go", follow_redirects=False).status_code == 404

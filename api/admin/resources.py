@@ -1,0 +1,234 @@
+"""Editing tags, sources, actions and authors: one set of rules for the four of them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from slugify import slugify
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from api.actions.models import Action
+from api.actions.schemas import action_public
+from api.admin import schemas
+from api.admin.models import EntityVersion
+from api.admin.service import bump_version, record, start_versioning, versions_of
+from api.articles.models import Article, ArticleAction, ArticleAuthor, ArticleTag, Citation
+from api.auth.service import Principal
+from api.authors.models import Author
+from api.authors.schemas import author_public
+from api.bundle.service import _hashtag
+from api.core.errors import Conflict, NotFound
+from api.core.pagination import Page, fetch_page, sort_keys
+from api.search.index import index_articles
+from api.sources.models import Source
+from api.sources.schemas import source_ref
+from api.tags.models import Tag
+from api.tags.schemas import tag_ref
+
+Shape = Callable[[Any, datetime, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One editable resource: its table, write models, admin shape and article links."""
+
+    name: str
+    plural: str
+    model: type[Any]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    admin: type[BaseModel]
+    name_field: str
+    shape: Shape
+    link_model: type[Any]
+    link_column: Any
+
+    def slug_from(self, data: BaseModel) -> str:
+        given = getattr(data, "slug", None)
+        return given or slugify(getattr(data, self.name_field), max_length=200, word_boundary=True)
+
+
+def _stamps(row: Any) -> dict[str, Any]:
+    return {"created_at": row.created_at, "updated_at": row.updated_at}
+
+
+RESOURCES = {
+    "tags": Resource(
+        "tag", "tags", Tag, schemas.TagCreate, schemas.TagUpdate, schemas.TagAdmin, "name",
+        lambda t, _now, _base: {**tag_ref(t), "description": t.description, **_stamps(t)},
+        ArticleTag, ArticleTag.tag_id,
+    ),
+    "sources": Resource(
+        "source", "sources", Source, schemas.SourceCreate, schemas.SourceUpdate,
+        schemas.SourceAdmin, "name",
+        lambda s, _now, _base: {
+            **source_ref(s), "country": s.country, "description": s.description, **_stamps(s)
+        },
+        Citation, Citation.source_id,
+    ),
+    "actions": Resource(
+        "action", "actions", Action, schemas.ActionCreate, schemas.ActionUpdate,
+        schemas.ActionAdmin, "title",
+        lambda a, now, base: {**action_public(a, now, base), **_stamps(a)},
+        ArticleAction, ArticleAction.action_id,
+    ),
+    "authors": Resource(
+        "author", "authors", Author, schemas.AuthorCreate, schemas.AuthorUpdate,
+        schemas.AuthorAdmin, "name",
+        lambda a, _now, _base: {**author_public(a), **_stamps(a)},
+        ArticleAuthor, ArticleAuthor.author_id,
+    ),
+}  # fmt: skip
+
+
+def admin_shape(
+    resource: Resource, row: Any, version: EntityVersion, now: datetime, base: str
+) -> dict[str, Any]:
+    return {**resource.shape(row, now, base), "version": version.version}
+
+
+def writable_state(resource: Resource, row: Any) -> dict[str, Any]:
+    """The row as a Create body: what a PATCH is merged into."""
+    return {name: getattr(row, name) for name in schemas.writable_fields(resource.create)}
+
+
+def get_item(session: Session, resource: Resource, item_id: str) -> Any:
+    row = session.get(resource.model, item_id)
+    if row is None:
+        raise NotFound(f"No {resource.name} with id `{item_id}`.")
+    return row
+
+
+def list_items(
+    session: Session, resource: Resource, *, cursor: str | None, limit: int, count: bool
+) -> Page[Any]:
+    sort = sort_keys(resource.model.id, slug=resource.model.slug)["slug"]
+    return fetch_page(
+        session, select(resource.model), sort=sort, cursor=cursor, limit=limit, count=count
+    )
+
+
+def _ensure_slug_free(session: Session, resource: Resource, slug: str, own_id: str | None) -> None:
+    taken = session.scalar(select(resource.model.id).where(resource.model.slug == slug))
+    if taken is not None and taken != own_id:
+        raise Conflict(f"The {resource.name} slug `{slug}` is taken.")
+
+
+def _column_values(resource: Resource, data: BaseModel) -> dict[str, Any]:
+    values = {name: getattr(data, name) for name in schemas.writable_fields(resource.create)}
+    values["slug"] = resource.slug_from(data)
+    if resource.model is Tag and not values.get("hashtag"):
+        values["hashtag"] = _hashtag(values["name"])
+    return values
+
+
+def _flush(session: Session, resource: Resource, slug: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(f"The {resource.name} slug `{slug}` is taken.") from None
+
+
+def create_item(
+    session: Session, resource: Resource, data: BaseModel, principal: Principal, now: datetime
+) -> Any:
+    values = _column_values(resource, data)
+    _ensure_slug_free(session, resource, values["slug"], None)
+    row = resource.model(**values, created_at=now, updated_at=now)
+    session.add(row)
+    _flush(session, resource, values["slug"])
+    start_versioning(session, resource.name, row.id, principal)
+    record(session, principal, f"{resource.name}.create", resource.name, row.id, now)
+    return row
+
+
+def update_item(
+    session: Session,
+    resource: Resource,
+    row: Any,
+    patch: BaseModel,
+    expected_version: int,
+    principal: Principal,
+    now: datetime,
+) -> Any:
+    data = schemas.merged(resource.create, writable_state(resource, row), patch)
+    bump_version(session, resource.name, row.id, expected_version)
+    values = _column_values(resource, data)
+    _ensure_slug_free(session, resource, values["slug"], row.id)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    _flush(session, resource, values["slug"])
+    if resource.model is Tag:
+        _reindex_articles_linked(session, resource, row.id, now)
+    record(session, principal, f"{resource.name}.update", resource.name, row.id, now)
+    return row
+
+
+def _linked_article_ids(session: Session, resource: Resource, item_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(resource.link_model.article_id).where(resource.link_column == item_id).distinct()
+        )
+    )
+
+
+def _reindex_articles_linked(
+    session: Session, resource: Resource, item_id: str, now: datetime
+) -> None:
+    ids = _linked_article_ids(session, resource, item_id)
+    if ids:
+        session.execute(update(Article).where(Article.id.in_(ids)).values(updated_at=now))
+        session.flush()
+        articles = session.scalars(
+            select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))
+        ).all()
+        index_articles(session, articles)
+
+
+def delete_item(
+    session: Session,
+    resource: Resource,
+    row: Any,
+    *,
+    force: bool,
+    principal: Principal,
+    now: datetime,
+) -> None:
+    """Delete an item; one still used by articles needs `force` (which detaches it)."""
+    ids = _linked_article_ids(session, resource, row.id)
+    if ids and not force:
+        slugs = session.scalars(
+            select(Article.slug).where(Article.id.in_(ids)).order_by(Article.slug)
+        ).all()
+        shown = ", ".join(slugs[:10]) + (f" and {len(slugs) - 10} more" if len(slugs) > 10 else "")
+        raise Conflict(
+            f"The {resource.name} `{row.slug}` is used by {len(slugs)} article(s): {shown}. "
+            "Pass `?force=true` to detach it from them and delete it."
+        )
+    session.execute(delete(resource.link_model).where(resource.link_column == row.id))
+    if ids:
+        session.execute(update(Article).where(Article.id.in_(ids)).values(updated_at=now))
+        session.flush()
+        if resource.model is Tag:
+            index_articles(
+                session,
+                session.scalars(
+                    select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))
+                ).all(),
+            )
+    session.execute(
+        delete(EntityVersion).where(
+            EntityVersion.entity_type == resource.name, EntityVersion.entity_id == row.id
+        )
+    )
+    session.delete(row)
+    session.flush()
+    record(session, principal, f"{resource.name}.delete", resource.name, row.id, now)
+
+
+__all__ = ["RESOURCES", "Resource", "versions_of"]

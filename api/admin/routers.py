@@ -1,0 +1,14 @@
+"""Every admin router, in the order they are mounted under `/v1/admin`."""
+
+from api.admin.articles import router as articles_router
+from api.admin.operations import router as operations_router
+from api.admin.resource_routes import routers as resource_routers
+from api.auth.admin import router as tokens_router
+from api.auth.dependencies import AdminRouter
+
+ADMIN_ROUTERS: list[AdminRouter] = [
+    articles_router,
+    *resource_routers,
+    tokens_router,
+    operations_router,
+]

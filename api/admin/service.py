@@ -1,0 +1,108 @@
+"""Editorial bookkeeping shared by every admin write: versions and the audit log."""
+
+import secrets
+import time
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from api.admin.models import AuditEntry, EntityVersion
+from api.auth.service import Principal
+from api.core.errors import PreconditionFailed
+
+
+def current_version(session: Session, entity_type: str, entity_id: str) -> EntityVersion:
+    row = session.get(EntityVersion, (entity_type, entity_id))
+    return row or EntityVersion(entity_type=entity_type, entity_id=entity_id, version=0)
+
+
+def versions_of(session: Session, entity_type: str, ids: list[str]) -> dict[str, EntityVersion]:
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(EntityVersion).where(
+            EntityVersion.entity_type == entity_type, EntityVersion.entity_id.in_(ids)
+        )
+    )
+    found = {row.entity_id: row for row in rows}
+    return {
+        i: found.get(i) or EntityVersion(entity_type=entity_type, entity_id=i, version=0)
+        for i in ids
+    }
+
+
+def start_versioning(
+    session: Session, entity_type: str, entity_id: str, principal: Principal
+) -> None:
+    session.execute(
+        insert(EntityVersion).values(
+            entity_type=entity_type, entity_id=entity_id, version=1, created_by=principal.token_id
+        )
+    )
+
+
+def _insert_if_absent(session: Session, entity_type: str, entity_id: str) -> int:
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(
+        builder(EntityVersion)
+        .values(entity_type=entity_type, entity_id=entity_id, version=1)
+        .on_conflict_do_nothing()
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def bump_version(
+    session: Session, entity_type: str, entity_id: str, expected: int | None = None
+) -> None:
+    """Advance the item's version; with `expected`, only from that version (else 412).
+
+    The check is in the UPDATE's WHERE (or the insert's conflict), so of two concurrent
+    saves from the same version exactly one wins, on SQLite and PostgreSQL alike."""
+    if expected == 0:
+        won = _insert_if_absent(session, entity_type, entity_id)
+    else:
+        query = (
+            update(EntityVersion)
+            .where(EntityVersion.entity_type == entity_type, EntityVersion.entity_id == entity_id)
+            .values(version=EntityVersion.version + 1)
+        )
+        if expected is not None:
+            query = query.where(EntityVersion.version == expected)
+        won = int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+        if not won and expected is None:
+            won = _insert_if_absent(session, entity_type, entity_id) or int(
+                session.execute(query).rowcount  # type: ignore[attr-defined]
+            )
+    if not won:
+        raise PreconditionFailed(
+            "Someone else saved this item first (stale `If-Match`); read it again and re-apply."
+        )
+
+
+def audit_id() -> str:
+    """Time-ordered ids, so entries written within one clock tick keep their order."""
+    return f"{time.time_ns():020x}{secrets.token_hex(6)}"
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    now: datetime,
+) -> None:
+    """Write an audit entry in the caller's transaction: it commits or rolls back with it."""
+    session.add(
+        AuditEntry(
+            id=audit_id(),
+            token_name=principal.name,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            created_at=now,
+        )
+    )

@@ -1,0 +1,92 @@
+"""Issuing, checking and revoking API tokens. Only a token's SHA-256 is ever stored."""
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from api.auth.models import ApiToken, Role
+from api.core.errors import Conflict, NotFound
+
+TOKEN_PREFIX = "mh_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's id, name and role (never the token itself)."""
+
+    token_id: str
+    name: str
+    role: Role
+
+
+def issue_token(
+    session: Session, *, name: str, role: Role, now: datetime, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a named token; returns the row and the token, which is never retrievable again."""
+    if session.scalars(select(ApiToken).where(ApiToken.name == name)).first():
+        raise Conflict(f"A token named `{name}` already exists.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        name=name, role=role.value, token_hash=hash_token(token), created_at=now,
+        expires_at=expires_at,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def list_tokens(session: Session) -> Sequence[ApiToken]:
+    return session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.name)).all()
+
+
+def revoke_token(session: Session, token: ApiToken, now: datetime) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def get_token(session: Session, token_id: str) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"No token with id `{token_id}`.")
+    return token
+
+
+def get_token_by_name(session: Session, name: str) -> ApiToken:
+    token = session.scalars(select(ApiToken).where(ApiToken.name == name)).first()
+    if token is None:
+        raise NotFound(f"No token named `{name}`.")
+    return token
+
+
+def usable(token: ApiToken | None, now: datetime) -> bool:
+    return (
+        token is not None
+        and token.revoked_at is None
+        and (token.expires_at is None or now < token.expires_at)
+    )
+
+
+def find_usable_token(session: Session, raw: str, now: datetime) -> ApiToken | None:
+    """The live (not revoked, not expired) token matching `raw`, or None."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    return token if usable(token, now) else None
+
+
+def count_content_key_use(session: Session, token_id: str) -> None:
+    """One more public request made with this content key (an atomic increment)."""
+    session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(use_count=ApiToken.use_count + 1)
+    )

@@ -1,0 +1,31 @@
+"""The content version and the next moment visibility changes by the clock alone."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select, text, union_all
+from sqlalchemy.engine import Connection
+
+from api.actions.models import Action
+from api.articles.models import Article, ArticleStatus
+
+
+def content_version(connection: Connection) -> int:
+    """The version of all content; it changes (in commit order) with every write."""
+    return int(
+        connection.execute(text("SELECT version FROM content_version WHERE id = 1")).scalar_one()
+    )
+
+
+def next_visibility_change(connection: Connection, now: datetime) -> datetime | None:
+    """When a scheduled article appears or an action opens or closes: no write marks these,
+    so caches keyed by the content version must also expire then."""
+    moments = union_all(
+        select(func.min(Article.published_at).label("at")).where(
+            Article.status == ArticleStatus.published,
+            Article.deleted_at.is_(None),
+            Article.published_at > now,
+        ),
+        select(func.min(Action.starts_at).label("at")).where(Action.starts_at > now),
+        select(func.min(Action.ends_at).label("at")).where(Action.ends_at > now),
+    ).subquery()
+    return connection.execute(select(func.min(moments.c.at))).scalar()

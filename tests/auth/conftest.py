@@ -1,0 +1,1 @@
+from tests.admin.conftest import as_, tokens  # noqa: F401  (shared fixtures)
