@@ -17,17 +17,17 @@ run: $(STAMP)
 	$(BIN)/masthead serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check api tests alembic bench
-	$(BIN)/python -m ruff format --check api tests alembic bench
+	$(BIN)/python -m ruff check api tests alembic $(wildcard bench)
+	$(BIN)/python -m ruff format --check api tests alembic $(wildcard bench)
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check api tests alembic bench
+	$(BIN)/python -m ruff check api tests alembic $(wildcard bench)
 	$(BIN)/python -m mypy api
 
 format: $(STAMP)
-	$(BIN)/python -m ruff format api tests alembic bench
-	$(BIN)/python -m ruff check --fix api tests alembic bench
+	$(BIN)/python -m ruff format api tests alembic $(wildcard bench)
+	$(BIN)/python -m ruff check --fix api tests alembic $(wildcard bench)
 
 openapi: $(STAMP)
 	$(BIN)/masthead openapi
