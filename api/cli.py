@@ -185,3 +185,7 @@ def openapi_command(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render_openapi())
     typer.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    app()

@@ -29,6 +29,7 @@ from api.core.settings import Settings, get_settings
 from api.feeds.public import router as feeds_router
 from api.search.public import router as search_router
 from api.sources.public import router as sources_router
+from api.sync.public import router as sync_router
 from api.tags.public import router as tags_router
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         actions_router,
         authors_router,
         search_router,
+        sync_router,
         feeds_router,
         health_router,
         root_router,

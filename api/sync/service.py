@@ -1,0 +1,208 @@
+"""Delta sync: what changed for the public since a token, from the trigger-kept change log.
+
+A token holds the content version it was issued at and the time it was issued. Changes
+are read in (version, entity, id) order, so pages never split or skip a change. Things that
+change by the clock alone (a scheduled article appearing, an action opening or closing) are
+found by time and sent with the first page of an incremental sync.
+"""
+
+import base64
+import binascii
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from api.actions.models import Action
+from api.articles.models import Article
+from api.articles.service import relation_options, visible
+from api.authors.models import Author
+from api.changes.models import Change
+from api.changes.service import content_version
+from api.core.errors import BadRequest
+from api.sources.models import Source
+from api.tags.models import Tag
+
+ENTITIES: dict[str, Any] = {
+    "article": Article,
+    "tag": Tag,
+    "source": Source,
+    "action": Action,
+    "author": Author,
+}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ALL_RELATIONS = frozenset({"tags", "authors", "sources", "actions"})
+
+
+@dataclass(frozen=True)
+class SyncToken:
+    """Where a client is: changes up to (version, entity, entity_id) seen, at `issued_at`.
+    `full` marks a first sync still being paged (it walks the tables, not the log)."""
+
+    version: int
+    entity: str
+    entity_id: str
+    issued_at: datetime
+    full: bool = False
+    time_sent: bool = False
+
+    def encode(self) -> str:
+        payload = [
+            self.version,
+            self.entity,
+            self.entity_id,
+            self.issued_at.isoformat(),
+            int(self.full),
+            int(self.time_sent),
+        ]
+        return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
+
+    @classmethod
+    def decode(cls, token: str) -> "SyncToken":
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            version, entity, entity_id, issued, full, time_sent = orjson.loads(raw)
+            issued_at = datetime.fromisoformat(issued)
+            if (
+                not isinstance(version, int)
+                or version < 0
+                or not isinstance(entity, str)
+                or not isinstance(entity_id, str)
+                or issued_at.tzinfo is None
+                or full not in (0, 1)
+                or time_sent not in (0, 1)
+                or (entity and entity not in ENTITIES)
+            ):
+                raise ValueError("bad token")
+        except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+            raise BadRequest(
+                "The `since` token is malformed; pass `meta.next_since` unchanged."
+            ) from None
+        return cls(
+            version, entity, entity_id, issued_at.astimezone(UTC), bool(full), bool(time_sent)
+        )
+
+
+@dataclass
+class Delta:
+    upserted: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    deleted: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    next_token: SyncToken | None = None
+    has_more: bool = False
+
+
+def _load(session: Session, entity: str, ids: Sequence[str], now: datetime) -> dict[str, Any]:
+    """The current public object of each id (absent = gone or invisible)."""
+    if not ids:
+        return {}
+    model = ENTITIES[entity]
+    query = select(model).where(model.id.in_(ids))
+    if entity == "article":
+        query = query.where(visible(now)).options(*relation_options(ALL_RELATIONS))
+    return {row.id: row for row in session.scalars(query)}
+
+
+def _full_page(session: Session, token: SyncToken, limit: int, now: datetime) -> Delta:
+    """First sync: every visible item, walking the tables in (entity, id) order."""
+    delta = Delta()
+    order = list(ENTITIES)
+    start = order.index(token.entity) if token.entity else 0
+    remaining = limit
+    last: tuple[str, str] | None = None
+    for entity in order[start:]:
+        model = ENTITIES[entity]
+        query = select(model).order_by(model.id).limit(remaining + 1)
+        if entity == token.entity and token.entity_id:
+            query = query.where(model.id > token.entity_id)
+        if entity == "article":
+            query = query.where(visible(now)).options(*relation_options(ALL_RELATIONS))
+        rows = list(session.scalars(query))
+        if len(rows) > remaining:
+            rows = rows[:remaining]
+            delta.has_more = True
+        delta.upserted[entity].extend(rows)
+        remaining -= len(rows)
+        if rows:
+            last = (entity, rows[-1].id)
+        if delta.has_more:
+            break
+    if delta.has_more and last:
+        delta.next_token = SyncToken(token.version, last[0], last[1], token.issued_at, full=True)
+    else:
+        delta.next_token = SyncToken(token.version, "", "", token.issued_at)
+    return delta
+
+
+def _time_triggered(session: Session, since: datetime, now: datetime) -> dict[str, list[str]]:
+    """Items whose public state changed by the clock between `since` and `now`."""
+    articles = session.scalars(
+        select(Article.id).where(visible(now), Article.published_at > since)
+    ).all()
+    actions = session.scalars(
+        select(Action.id).where(
+            or_(
+                Action.starts_at.between(since, now),
+                Action.ends_at.between(since, now),
+            )
+        )
+    ).all()
+    return {"article": list(articles), "action": list(actions)}
+
+
+def sync_delta(session: Session, since: str | None, limit: int, now: datetime) -> Delta:
+    """One page of changes since the token (everything visible when there is none)."""
+    version = content_version(session.connection())
+    if since is None:
+        return _full_page(session, SyncToken(version, "", "", now, full=True), limit, now)
+    token = SyncToken.decode(since)
+    if token.full:
+        return _full_page(session, token, limit, now)
+
+    latest = func.max(Change.version).label("latest")
+    grouped = (
+        select(Change.entity, Change.entity_id, latest)
+        .where(Change.version > token.version, Change.version <= version)
+        .group_by(Change.entity, Change.entity_id)
+        .subquery()
+    )
+    query = select(grouped.c.entity, grouped.c.entity_id, grouped.c.latest)
+    if token.entity:
+        query = query.where(
+            tuple_(grouped.c.latest, grouped.c.entity, grouped.c.entity_id)
+            > tuple_(token.version, token.entity, token.entity_id)
+        )
+    rows = session.execute(
+        query.order_by(grouped.c.latest, grouped.c.entity, grouped.c.entity_id).limit(limit + 1)
+    ).all()
+    delta = Delta()
+    if len(rows) > limit:
+        rows = rows[:limit]
+        delta.has_more = True
+    by_entity: dict[str, list[str]] = defaultdict(list)
+    for entity, entity_id, _latest in rows:
+        by_entity[entity].append(entity_id)
+    if not token.time_sent:
+        for entity, ids in _time_triggered(session, token.issued_at, now).items():
+            by_entity[entity].extend(i for i in ids if i not in set(by_entity[entity]))
+    for entity, ids in by_entity.items():
+        found = _load(session, entity, ids, now)
+        for entity_id in dict.fromkeys(ids):
+            if entity_id in found:
+                delta.upserted[entity].append(found[entity_id])
+            else:
+                delta.deleted[entity].append(entity_id)
+    # The clock was checked up to `now` on the first page; later pages carry that mark on.
+    checked_until = token.issued_at if token.time_sent else now
+    if delta.has_more:
+        last_entity, last_id, last_version = rows[-1]
+        delta.next_token = SyncToken(
+            int(last_version), last_entity, last_id, checked_until, time_sent=True
+        )
+    else:
+        delta.next_token = SyncToken(version, "", "", checked_until)
+    return delta

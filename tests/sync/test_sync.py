@@ -1,0 +1,215 @@
+"""Delta sync: a client that applies every delta ends with exactly the public state."""
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from tests.admin.conftest import as_, tokens  # noqa: F401  (shared fixtures)
+from tests.conftest import FIXED_NOW
+from tests.factories import article, bundle, load, source, tag
+
+
+class SyncClient:
+    """What an offline app keeps: every resource by id, updated only through /v1/sync."""
+
+    def __init__(self, http, limit):
+        self.http, self.limit, self.since = http, limit, None
+        self.state = {k: {} for k in ("articles", "tags", "sources", "actions", "authors")}
+        self.pages = 0
+
+    def catch_up(self):
+        while True:
+            params = {"limit": self.limit, **({"since": self.since} if self.since else {})}
+            response = self.http.get("/v1/sync", params=params)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            self.pages += 1
+            for name, changes in body["data"].items():
+                for item in changes["upserted"]:
+                    self.state[name][item["id"]] = item
+                for gone in changes["deleted"]:
+                    self.state[name].pop(gone, None)
+            self.since = body["meta"]["next_since"]
+            if not body["meta"]["has_more"]:
+                return
+
+
+def public_state(http):
+    """Everything the public API shows, walked through every list page."""
+    state = {}
+    for name, query in (
+        ("articles", "include=tags,authors,sources,actions"),
+        ("tags", ""),
+        ("sources", ""),
+        ("actions", "active=all"),
+        ("authors", ""),
+    ):
+        items, url = {}, f"/v1/{name}?limit=100&{query}"
+        while url:
+            body = http.get(url).json()
+            items.update({item["id"]: item for item in body["data"]})
+            url = body["links"]["next"]
+        state[name] = items
+    return state
+
+
+def article_essentials(item):
+    return (
+        item["slug"],
+        item["title"],
+        item["published_at"],
+        item["updated_at"],
+        tuple(t["id"] for t in item["tags"]),
+        tuple(a["id"] for a in item["authors"]),
+        tuple(c["source"]["id"] for c in item["sources"]),
+        tuple(a["id"] for a in item["actions"]),
+    )
+
+
+def assert_same(synced, public):
+    assert synced["articles"].keys() == public["articles"].keys()
+    for article_id, item in public["articles"].items():
+        assert article_essentials(synced["articles"][article_id]) == article_essentials(item)
+    for name in ("tags", "sources", "actions", "authors"):
+        assert synced[name].keys() == public[name].keys(), name
+        for item_id, item in public[name].items():
+            expected = {k: v for k, v in item.items() if k != "article_count"}
+            got = {k: v for k, v in synced[name][item_id].items() if k != "article_count"}
+            assert got == expected, (name, item_id)
+
+
+def test_first_sync_returns_everything_published(client, engine):
+    load(
+        engine,
+        bundle(
+            tags=[tag("rights")],
+            sources=[source("hrw")],
+            articles=[
+                article("one", tags=["rights"], sources=[{"source": "hrw"}]),
+                article("draft", status="draft"),
+            ],
+        ),
+    )
+    syncer = SyncClient(client, limit=500)
+    syncer.catch_up()
+    assert [a["slug"] for a in syncer.state["articles"].values()] == ["one"]
+    one = next(iter(syncer.state["articles"].values()))
+    assert one["body_html"] and one["sources"][0]["source"]["slug"] == "hrw"
+    assert_same(syncer.state, public_state(client))
+
+
+def test_malformed_since_is_400(client, engine):
+    for bad in ("garbage", "WzEsMl0", "eyJhIjogMX0"):
+        response = client.get("/v1/sync", params={"since": bad})
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/sync?limit=0").status_code == 422
+
+
+class Editor:
+    """Random editorial writes through the real admin API."""
+
+    def __init__(self, http, headers, rng):
+        self.http, self.headers, self.rng = http, headers, rng
+        self.articles: list[str] = []
+        self.tags = ["rights", "russia", "europe"]
+
+    def etag(self, path):
+        return self.http.get(path, headers=self.headers).headers["etag"]
+
+    def create(self):
+        picked = self.rng.sample(self.tags, self.rng.randint(0, 2))
+        response = self.http.post(
+            "/v1/admin/articles",
+            headers=self.headers,
+            json={
+                "title": f"Story {len(self.articles)} {self.rng.random():.5f}",
+                "body_html": "<p>Words.</p>",
+                "tags": picked,
+                "sources": [{"source": "hrw"}] if self.rng.random() < 0.5 else [],
+            },
+        )
+        assert response.status_code == 201, response.text
+        self.articles.append(response.json()["data"]["id"])
+
+    def publish(self, later=False):
+        if not self.articles:
+            return
+        target = self.rng.choice(self.articles)
+        when = {"published_at": (FIXED_NOW + timedelta(hours=3)).isoformat()} if later else None
+        response = self.http.post(
+            f"/v1/admin/articles/{target}/publish", headers=self.headers, json=when
+        )
+        assert response.status_code in (200, 404, 409, 422), response.text
+
+    def unpublish(self):
+        if self.articles:
+            target = self.rng.choice(self.articles)
+            self.http.post(f"/v1/admin/articles/{target}/unpublish", headers=self.headers)
+
+    def retitle(self):
+        if not self.articles:
+            return
+        path = f"/v1/admin/articles/{self.rng.choice(self.articles)}"
+        response = self.http.patch(
+            path,
+            headers={**self.headers, "If-Match": self.etag(path)},
+            json={"title": f"Retitled {self.rng.random():.6f}"},
+        )
+        assert response.status_code in (200, 404), response.text
+
+    def delete(self):
+        if self.articles:
+            target = self.articles.pop(self.rng.randrange(len(self.articles)))
+            response = self.http.delete(f"/v1/admin/articles/{target}", headers=self.headers)
+            assert response.status_code in (200, 204), response.text
+
+    def drop_tag(self):
+        tags = self.http.get("/v1/tags?limit=100").json()["data"]
+        if tags:
+            victim = self.rng.choice(tags)
+            response = self.http.delete(
+                f"/v1/admin/tags/{victim['id']}?force=true", headers=self.headers
+            )
+            assert response.status_code in (200, 204), response.text
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_replaying_random_writes_converges_to_the_public_state(
+    client,
+    engine,
+    app,
+    as_,  # noqa: F811
+    seed,
+):
+    load(engine, bundle(tags=[tag("rights")], sources=[source("hrw")]))
+    rng = random.Random(seed)
+    editor = Editor(client, as_("editor"), rng)
+    syncer = SyncClient(client, limit=rng.choice([2, 3, 5]))
+    clock = [FIXED_NOW]
+    app.state.clock = lambda: clock[0]
+    operations = [
+        editor.create,
+        editor.create,
+        editor.publish,
+        editor.publish,
+        lambda: editor.publish(later=True),
+        editor.unpublish,
+        editor.retitle,
+        editor.delete,
+        editor.drop_tag,
+    ]
+    syncer.catch_up()
+    for step in range(40):
+        rng.choice(operations)()
+        if step % 13 == 12:
+            clock[0] += timedelta(hours=2)  # scheduled articles come due with no write
+        if rng.random() < 0.3:
+            syncer.catch_up()
+    editor.create()
+    client.post(f"/v1/admin/articles/{editor.articles[-1]}/publish", headers=as_("editor"))
+    syncer.catch_up()
+    assert_same(syncer.state, public_state(client))
+    assert syncer.state["articles"], "the sequence should leave something published"
+    assert syncer.pages > 3
