@@ -30,7 +30,14 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|br|hr|h[1-6]|li|ul|ol|blockquote|figure|figcaption|pre|table|tr|td|th|"
+    r"thead|tbody|caption)\b[^>]*>",
+    re.IGNORECASE,
+)
 _TAG = re.compile(r"<[^>]*>")
+# The title is the page's only <h1>; headings in a body start at <h2>.
+_H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 # Characters reserved as search-highlight sentinels never reach the index.
 _SENTINELS = str.maketrans("", "", "\ue000\ue001")
@@ -39,7 +46,7 @@ _SENTINELS = str.maketrans("", "", "\ue000\ue001")
 def sanitise_html(raw: str) -> str:
     """Keep the allow-list; drop scripts, handlers and non-http(s) URLs; rel on every link."""
     return nh3.clean(
-        raw,
+        _H1.sub(r"<\1h2", raw),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -53,8 +60,8 @@ def render_markdown(source: str) -> str:
 
 
 def plain_text(safe_html: str) -> str:
-    """The readable text of sanitised HTML, one space between blocks."""
-    text = html.unescape(_TAG.sub(" ", safe_html))
+    """The readable text of sanitised HTML: blocks apart, inline markup joined to its words."""
+    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", safe_html)))
     return _SPACE.sub(" ", text).strip().translate(_SENTINELS)
 
 
