@@ -1,5 +1,8 @@
 """create_app(): routers, middleware and error handlers; nothing else."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,12 @@ from api.core.settings import Settings, get_settings
 from api.feeds.public import router as feeds_router
 from api.search.public import router as search_router
 from api.sources.public import router as sources_router
+from api.subscriptions.limits import make_limiter
+from api.subscriptions.outbox import OutboxSender
+from api.subscriptions.public import router as subscriptions_router
 from api.sync.public import router as sync_router
 from api.tags.public import router as tags_router
+from api.webhooks.worker import run_webhook_worker
 
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """\
@@ -45,9 +52,37 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work of this worker: the email outbox sender and the webhook dispatcher
+    (each when its setting is on; several workers share the work through row locks)."""
+    settings: Settings = app.state.settings
+    sender = None
+    if settings.outbox_sender:
+        sender = OutboxSender(app.state.sessionmaker, settings, lambda: app.state.clock())
+        sender.start()
+    app.state.outbox_sender = sender
+    webhook_stop = asyncio.Event()
+    webhook_task = (
+        asyncio.create_task(run_webhook_worker(app, webhook_stop), name="masthead-webhooks")
+        if settings.webhook_worker
+        else None
+    )
+    try:
+        yield
+    finally:
+        app.state.outbox_sender = None
+        webhook_stop.set()
+        if sender is not None:
+            await sender.stop()
+        if webhook_task is not None:
+            await webhook_task
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Masthead",
         version="1.0.0",
         summary="A headless JSON content API for campaigning journalism.",
@@ -60,6 +95,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.clock = utcnow
+    app.state.signup_limiter = make_limiter(settings)
+    app.state.outbox_sender = None
 
     install_error_handlers(app)
     for router in (
@@ -71,6 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         search_router,
         sync_router,
         feeds_router,
+        subscriptions_router,
         health_router,
         root_router,
     ):

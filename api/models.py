@@ -14,7 +14,19 @@ from api.authors.models import Author
 from api.changes.models import ActionClick, Change, ContentVersion
 from api.core.db import metadata
 from api.sources.models import Source
+from api.subscriptions.models import (
+    OutboxEvent,
+    OutboxMessage,
+    Subscriber,
+    SubscriptionConsent,
+)
 from api.tags.models import Tag
+from api.webhooks.models import (
+    Webhook,
+    WebhookArticleState,
+    WebhookCursor,
+    WebhookDelivery,
+)
 
 __all__ = [
     "Action",
@@ -31,7 +43,15 @@ __all__ = [
     "Citation",
     "ContentVersion",
     "EntityVersion",
+    "OutboxEvent",
+    "OutboxMessage",
     "Source",
+    "Subscriber",
+    "SubscriptionConsent",
     "Tag",
+    "Webhook",
+    "WebhookArticleState",
+    "WebhookCursor",
+    "WebhookDelivery",
     "metadata",
 ]

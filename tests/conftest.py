@@ -94,6 +94,8 @@ def settings(engine: Engine) -> Settings:
         database_url=engine.url.render_as_string(hide_password=False),
         public_url="http://testserver",
         environment="test",
+        # Background work runs only where a test drives it (on the fixed clock).
+        webhook_worker=False,
     )
 
 

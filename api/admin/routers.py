@@ -5,10 +5,14 @@ from api.admin.operations import router as operations_router
 from api.admin.resource_routes import routers as resource_routers
 from api.auth.admin import router as tokens_router
 from api.auth.dependencies import AdminRouter
+from api.subscriptions.admin import router as subscribers_router
+from api.webhooks.admin import router as webhooks_router
 
 ADMIN_ROUTERS: list[AdminRouter] = [
     articles_router,
     *resource_routers,
     tokens_router,
     operations_router,
+    subscribers_router,
+    webhooks_router,
 ]

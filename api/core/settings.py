@@ -1,5 +1,6 @@
 """Settings from `MASTHEAD_*` environment variables or a `.env` file."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -52,6 +53,81 @@ class Settings(BaseSettings):
         2048, ge=256, le=65_536, description="Longest accepted query string, in bytes."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated proxy addresses/networks whose X-Forwarded-For is honoured.",
+    )
+    mail_from: str = Field(
+        "Masthead <newsletter@masthead.invalid>", description="From: of outgoing email."
+    )
+    outbox_sender: bool = Field(
+        True, description="Run the email outbox sender inside each worker process."
+    )
+    outbox_poll_seconds: float = Field(
+        10.0, gt=0, le=3600, description="How often the sender looks for due email."
+    )
+    subscription_consent_wording: str = Field(
+        "Yes, send me the newsletter. I have read and accept the privacy policy.",
+        description="The consent text the sign-up form shows; its hash is kept as proof.",
+    )
+    subscription_confirm_redirect: AnyHttpUrl | None = Field(
+        None, description="Landing page for confirmation links (303 with `?status=`)."
+    )
+    subscription_unsubscribe_redirect: AnyHttpUrl | None = Field(
+        None, description="Landing page for unsubscribe links (303 with `?status=&token=`)."
+    )
+    subscription_confirm_max_age: int = Field(
+        259_200, ge=60, description="Seconds a confirmation link stays valid."
+    )
+    subscription_resend_after: int = Field(
+        600, ge=0, description="Seconds before a repeated sign-up sends another confirmation."
+    )
+    subscription_limit_per_address: int = Field(
+        20, ge=1, description="Sign-ups per client address per window."
+    )
+    subscription_limit_per_email: int = Field(
+        5, ge=1, description="Sign-ups per email address per window."
+    )
+    subscription_limit_window: int = Field(
+        3600, ge=1, description="Rate-limit window for sign-ups, seconds."
+    )
+    rate_limit_prefix: str = Field(
+        "masthead:ratelimit", description="Key prefix for rate-limit counters in Redis."
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description="Let webhooks target private, loopback and link-local addresses "
+        "(development and tests only).",
+    )
+    webhook_worker: bool = Field(
+        True, description="Run the webhook dispatcher and sender inside each worker process."
+    )
+    webhook_poll_seconds: float = Field(
+        5.0, gt=0, le=3600, description="How often the webhook worker looks for work."
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Timeout of one webhook request, seconds."
+    )
+    webhook_max_attempts: int = Field(
+        8, ge=1, le=50, description="Attempts per webhook delivery before it is marked failed."
+    )
+    webhook_disable_after: int = Field(
+        5, ge=1, le=1000, description="Consecutive failed deliveries that disable a webhook."
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def valid_proxies(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy, strict=False)
+        return proxies
 
     @field_validator("cors_origins", mode="before")
     @classmethod

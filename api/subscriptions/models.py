@@ -1,0 +1,114 @@
+"""Subscribers, their consent records (the proof), the email outbox and the event outbox."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from api.core.db import UTCDateTime, new_id, utcnow
+
+
+class SubscriberStatus(StrEnum):
+    """Where a subscriber stands: `erased` rows keep no personal data, only counts."""
+
+    pending = "pending"
+    confirmed = "confirmed"
+    unsubscribed = "unsubscribed"
+    erased = "erased"
+
+
+class Subscriber(SQLModel, table=True):
+    """One row per normalised address; `email` is NULL once erased (the row stays counted)."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (
+        UniqueConstraint("email", name="uq_subscribers_email"),
+        Index("ix_subscribers_status_created", "status", "created_at", "id"),
+        Index("ix_subscribers_created", "created_at", "id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str | None = Field(default=None, sa_column=Column(String(254)))
+    status: str = Field(default=SubscriberStatus.pending, max_length=16)
+    lists: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    unsubscribed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class SubscriptionConsent(SQLModel, table=True):
+    """GDPR art. 7 proof of one sign-up: what was agreed to, where, when, and its fate.
+
+    The client address is kept only as its network (/24 for IPv4, /48 for IPv6)."""
+
+    __tablename__ = "subscription_consents"
+    __table_args__ = (
+        Index("ix_subscription_consents_subscriber", "subscriber_id", "consented_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    subscriber_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("subscribers.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    policy_version: str = Field(max_length=64)
+    wording_hash: str = Field(max_length=64)
+    source: str = Field(max_length=500)
+    lists: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    client_network: str | None = Field(default=None, sa_column=Column(String(64)))
+    consented_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email waiting to be sent: written in the sign-up's transaction, so none is lost.
+
+    The message is rendered (and its tokens signed) when it is sent, not when queued."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "available_at"),
+        Index("ix_outbox_messages_subscriber", "subscriber_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    kind: str = Field(max_length=32)
+    subscriber_id: str | None = Field(
+        default=None,
+        sa_column=Column(String(32), ForeignKey("subscribers.id", ondelete="CASCADE")),
+    )
+    recipient: str | None = Field(default=None, sa_column=Column(String(254)))
+    status: str = Field(default=OutboxStatus.pending, max_length=16)
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    available_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+class OutboxEvent(SQLModel, table=True):
+    """A domain event (`subscriber.confirmed`) waiting for a consumer such as webhooks."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_pending", "consumed_at", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    name: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    consumed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

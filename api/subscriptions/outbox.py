@@ -1,0 +1,292 @@
+"""The email outbox: claim due messages, render and send them, record the outcome.
+
+`deliver_pending` is one pass (tests call it directly); `OutboxSender` runs passes in the
+background of each worker. Rows are claimed with a lease (`locked_until`): on PostgreSQL
+with `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite with a conditional UPDATE, so several
+workers never send the same message. Delivery is at least once: a worker that dies between
+sending and recording leaves the lease to expire and the message is sent again.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import unquote, urlencode, urlsplit
+
+import aiosmtplib
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.core.db import utcnow
+from api.core.settings import Settings
+from api.subscriptions.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Subscriber,
+    SubscriberStatus,
+    SubscriptionConsent,
+)
+from api.subscriptions.service import CONFIRMATION
+from api.subscriptions.tokens import CONFIRM_SALT, UNSUBSCRIBE_SALT, sign
+
+log = logging.getLogger("masthead.mail")
+
+Clock = Callable[[], datetime]
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    id: str
+    recipient: str
+    subscriber_id: str
+    consent_id: str
+    attempts: int
+    lease: datetime
+
+
+def _due(now: datetime) -> Any:
+    return (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.pending,  # type: ignore[arg-type]
+            OutboxMessage.available_at <= now,  # type: ignore[arg-type]
+            or_(
+                OutboxMessage.locked_until.is_(None),  # type: ignore[union-attr]
+                OutboxMessage.locked_until < now,  # type: ignore[operator]
+            ),
+        )
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)  # type: ignore[arg-type]
+        .limit(BATCH)
+    )
+
+
+def claim_due(session: Session, now: datetime) -> list[ClaimedMail]:
+    """Lease due messages to this worker and load what rendering them needs."""
+    lease = now + LEASE
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(_due(now).with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))  # type: ignore[attr-defined]
+                .values(locked_until=lease)
+            )
+    else:
+        ids = []
+        for candidate in session.scalars(_due(now)).all():
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == candidate,  # type: ignore[arg-type]
+                    OutboxMessage.status == OutboxStatus.pending,  # type: ignore[arg-type]
+                    or_(
+                        OutboxMessage.locked_until.is_(None),  # type: ignore[union-attr]
+                        OutboxMessage.locked_until < now,  # type: ignore[operator]
+                    ),
+                )
+                .values(locked_until=lease)
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                ids.append(candidate)
+    mails = []
+    for message in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore[attr-defined]
+    ):
+        mail = _renderable(session, message, lease)
+        if mail is None:
+            message.status = OutboxStatus.cancelled
+            message.locked_until = None
+        else:
+            mails.append(mail)
+    return mails
+
+
+def _renderable(session: Session, message: OutboxMessage, lease: datetime) -> ClaimedMail | None:
+    """What the message needs, or None when it no longer should go (confirmed, withdrawn)."""
+    if message.kind != CONFIRMATION or not message.subscriber_id or not message.recipient:
+        return None
+    subscriber = session.get(Subscriber, message.subscriber_id)
+    if subscriber is None or subscriber.status != SubscriberStatus.pending:
+        return None
+    consent_id = session.scalars(
+        select(SubscriptionConsent.id)
+        .where(
+            SubscriptionConsent.subscriber_id == subscriber.id,  # type: ignore[arg-type]
+            SubscriptionConsent.confirmed_at.is_(None),  # type: ignore[union-attr]
+            SubscriptionConsent.withdrawn_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(SubscriptionConsent.consented_at.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    if consent_id is None:
+        return None
+    return ClaimedMail(
+        message.id, message.recipient, subscriber.id, consent_id, message.attempts, lease
+    )
+
+
+def public_base(settings: Settings) -> str:
+    return str(settings.public_url or "http://localhost:8000").rstrip("/")
+
+
+def render_confirmation(mail: ClaimedMail, settings: Settings, clock: Clock) -> EmailMessage:
+    """The confirmation email, with a signed unsubscribe link and RFC 8058 headers."""
+    base = public_base(settings)
+    confirm_token = sign(
+        settings.secret_key, CONFIRM_SALT, clock, {"s": mail.subscriber_id, "c": mail.consent_id}
+    )
+    unsubscribe_token = sign(
+        settings.secret_key, UNSUBSCRIBE_SALT, clock, {"s": mail.subscriber_id}
+    )
+    confirm_url = f"{base}/v1/subscriptions/confirm?{urlencode({'token': confirm_token})}"
+    unsubscribe_url = (
+        f"{base}/v1/subscriptions/unsubscribe?{urlencode({'token': unsubscribe_token})}"
+    )
+    hours = settings.subscription_confirm_max_age // 3600
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = mail.recipient
+    message["Subject"] = "Please confirm your subscription"
+    message["Message-ID"] = make_msgid(domain=urlsplit(base).hostname or "localhost")
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        "Thanks for signing up!\n\n"
+        "Please confirm that you want to receive our newsletter by opening this link:\n\n"
+        f"{confirm_url}\n\n"
+        f"The link works for {hours} hours. If you did not sign up, ignore this email: "
+        "you will not hear from us again.\n\n"
+        f"Unsubscribe: {unsubscribe_url}\n"
+    )
+    return message
+
+
+async def send_email(message: EmailMessage, settings: Settings) -> None:
+    """Over SMTP when `smtp_url` is set (smtps:// for implicit TLS), else to the log."""
+    if not settings.smtp_url:
+        log.info("email (no MASTHEAD_SMTP_URL; not sent):\n%s", message.as_string())
+        return
+    url = urlsplit(settings.smtp_url)
+    implicit_tls = url.scheme == "smtps"
+    await aiosmtplib.send(
+        message,
+        hostname=url.hostname or "localhost",
+        port=url.port or (465 if implicit_tls else 25),
+        username=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+        use_tls=implicit_tls,
+        timeout=30,
+    )
+
+
+def _record_outcome(
+    session: Session, mail: ClaimedMail, now: datetime, error: Exception | None
+) -> None:
+    mine = (OutboxMessage.id == mail.id) & (OutboxMessage.locked_until == mail.lease)  # type: ignore[arg-type]
+    if error is None:
+        values: dict[str, Any] = {
+            "status": OutboxStatus.sent,
+            "sent_at": now,
+            "locked_until": None,
+            "attempts": mail.attempts + 1,
+        }
+    else:
+        attempts = mail.attempts + 1
+        values = {
+            "status": OutboxStatus.failed if attempts >= MAX_ATTEMPTS else OutboxStatus.pending,
+            "attempts": attempts,
+            "available_at": now + timedelta(seconds=min(30 * 2**attempts, 3600)),
+            "locked_until": None,
+            "last_error": f"{type(error).__name__}: {error}"[:500],
+        }
+    session.execute(update(OutboxMessage).where(mine).values(**values))
+
+
+def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], Any]) -> Any:
+    with factory() as session, session.begin():
+        return work(session)
+
+
+async def deliver_pending(
+    session_factory: sessionmaker[Session], settings: Settings, clock: Clock = utcnow
+) -> int:
+    """Send every due message once; return how many were sent."""
+    sent = 0
+    while True:
+        now = clock()
+        mails = await asyncio.to_thread(
+            _in_transaction, session_factory, lambda s, now=now: claim_due(s, now)
+        )
+        if not mails:
+            return sent
+        for mail in mails:
+            error: Exception | None = None
+            try:
+                await send_email(render_confirmation(mail, settings, clock), settings)
+            except Exception as exc:  # any failure is retried later with backoff
+                log.warning("email %s not sent: %s", mail.id, exc)
+                error = exc
+            else:
+                sent += 1
+            await asyncio.to_thread(
+                _in_transaction,
+                session_factory,
+                lambda s, mail=mail, error=error: _record_outcome(s, mail, clock(), error),
+            )
+        if len(mails) < BATCH:
+            return sent
+
+
+class OutboxSender:
+    """Runs `deliver_pending` at start, whenever nudged, and every `outbox_poll_seconds`."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], settings: Settings, clock: Clock
+    ) -> None:
+        self.session_factory = session_factory
+        self.settings = settings
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.create_task(self._run(), name="masthead-outbox-sender")
+
+    def nudge(self) -> None:
+        """Ask for a pass now; safe to call from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def stop(self) -> None:
+        """Finish the pass under way (no half-recorded sends), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=30)
+            except TimeoutError:
+                log.warning("outbox sender did not stop in time; cancelled")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await deliver_pending(self.session_factory, self.settings, self.clock)
+            except Exception:
+                log.exception("outbox pass failed; retrying at the next poll")
+            if self._stopping:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
+            self._wake.clear()

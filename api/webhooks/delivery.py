@@ -1,0 +1,282 @@
+"""Sending deliveries: claim due rows, sign and POST them, record the outcome, back off.
+
+Rows are claimed with a lease (`locked_until`): on PostgreSQL with `SELECT … FOR UPDATE SKIP
+LOCKED`, on SQLite with a conditional UPDATE, so two workers never send the same delivery at
+once. Delivery is at least once: a worker that dies between sending and recording leaves the
+lease to expire and the delivery is sent again with the same `X-Masthead-Delivery` id, which
+receivers use to drop duplicates.
+
+Signature: `X-Masthead-Signature: sha256=<hex HMAC-SHA256>` keyed with the hook's secret over
+`<X-Masthead-Timestamp>.<raw request body>`; receivers recompute it over the bytes they
+received and reject old timestamps (replay).
+"""
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
+
+from api.core.http import dump_json
+from api.core.settings import Settings
+from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
+from api.webhooks.targets import RefusedTarget, check_target
+
+log = logging.getLogger("masthead.webhooks")
+
+BATCH = 20
+FIRST_RETRY_SECONDS = 30
+MAX_RETRY_SECONDS = 3600
+USER_AGENT = "Masthead-Webhooks/1"
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The `X-Masthead-Signature` value for a body sent at `timestamp` (unix seconds)."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def retry_delay(delivery_id: str, attempts: int) -> timedelta:
+    """30 s doubling per failed attempt up to an hour, plus up to 20 % jitter derived from the
+    delivery (deterministic, so tests can predict it; different deliveries spread out)."""
+    seconds = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    digest = hashlib.sha256(f"{delivery_id}:{attempts}".encode()).digest()
+    jitter = int.from_bytes(digest[:4], "big") / 2**32 * 0.2
+    return timedelta(seconds=seconds * (1 + jitter))
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: str
+    webhook_id: str
+    url: str
+    secret: str
+    event: str
+    payload: dict[str, Any]
+    attempts: int
+    lease: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+def _due(now: datetime) -> Any:
+    active_hooks = select(col(Webhook.id)).where(col(Webhook.active).is_(True))
+    return (
+        select(col(WebhookDelivery.id))
+        .where(
+            col(WebhookDelivery.status) == DeliveryStatus.pending,
+            col(WebhookDelivery.next_attempt_at) <= now,
+            or_(
+                col(WebhookDelivery.locked_until).is_(None),
+                col(WebhookDelivery.locked_until) < now,
+            ),
+            col(WebhookDelivery.webhook_id).in_(active_hooks),
+        )
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+        .limit(BATCH)
+    )
+
+
+def claim_due(session: Session, now: datetime, lease_for: timedelta) -> list[ClaimedDelivery]:
+    """Lease due deliveries of active hooks to this worker."""
+    lease = now + lease_for
+    free = or_(
+        col(WebhookDelivery.locked_until).is_(None),
+        col(WebhookDelivery.locked_until) < now,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(_due(now).with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(
+                update(WebhookDelivery)
+                .where(col(WebhookDelivery.id).in_(ids))
+                .values(locked_until=lease)
+            )
+    else:
+        ids = []
+        for candidate in session.scalars(_due(now)).all():
+            claimed = session.execute(
+                update(WebhookDelivery)
+                .where(
+                    col(WebhookDelivery.id) == candidate,
+                    col(WebhookDelivery.status) == DeliveryStatus.pending,
+                    free,
+                )
+                .values(locked_until=lease)
+            )
+            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                ids.append(candidate)
+    if not ids:
+        return []
+    rows = session.execute(
+        select(WebhookDelivery, Webhook)
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .where(col(WebhookDelivery.id).in_(ids))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+    )
+    return [
+        ClaimedDelivery(d.id, h.id, h.url, h.secret, d.event, dict(d.payload), d.attempts, lease)
+        for d, h in rows
+    ]
+
+
+def send(
+    delivery: ClaimedDelivery, settings: Settings, client: httpx.Client, now: datetime
+) -> Outcome:
+    """POST one signed delivery to the address its host resolves to (checked first)."""
+    try:
+        target = check_target(delivery.url, allow_private=settings.webhook_allow_private)
+    except RefusedTarget as exc:
+        return Outcome(None, f"refused: {exc}")
+    body = dump_json(delivery.payload)
+    timestamp = int(now.timestamp())
+    url = httpx.URL(delivery.url)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Host": url.netloc.decode("ascii"),
+        "X-Masthead-Event": delivery.event,
+        "X-Masthead-Delivery": delivery.id,
+        "X-Masthead-Timestamp": str(timestamp),
+        "X-Masthead-Signature": signature(delivery.secret, timestamp, body),
+    }
+    # Connect to the checked address; TLS still verifies the certificate for the host name.
+    pinned = url.copy_with(host=str(target.address))
+    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+    try:
+        request = client.build_request(
+            "POST",
+            pinned,
+            content=body,
+            headers=headers,
+            timeout=settings.webhook_timeout_seconds,
+            extensions=extensions,
+        )
+        response = client.send(request, follow_redirects=False, stream=True)
+        response.close()  # the receiver's body is never read
+    except httpx.HTTPError as exc:
+        return Outcome(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    code = response.status_code
+    if 200 <= code < 300:
+        return Outcome(code, None)
+    if 300 <= code < 400:
+        where = response.headers.get("location", "")
+        return Outcome(code, f"HTTP {code}: redirects are not followed ({where})")
+    return Outcome(code, f"HTTP {code}")
+
+
+def record_outcome(
+    session: Session,
+    delivery: ClaimedDelivery,
+    outcome: Outcome,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Mark the attempt; back off or give up; disable a hook after repeated failed deliveries."""
+    mine = (col(WebhookDelivery.id) == delivery.id) & (
+        col(WebhookDelivery.locked_until) == delivery.lease
+    )
+    attempts = delivery.attempts + 1
+    common: dict[str, Any] = {
+        "attempts": attempts,
+        "locked_until": None,
+        "last_attempt_at": now,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error[:500] if outcome.error else None,
+    }
+    hook = col(Webhook.id) == delivery.webhook_id
+    if outcome.succeeded:
+        done = session.execute(
+            update(WebhookDelivery)
+            .where(mine)
+            .values(status=DeliveryStatus.succeeded, delivered_at=now, **common)
+        )
+        if done.rowcount:  # type: ignore[attr-defined]
+            session.execute(update(Webhook).where(hook).values(consecutive_failures=0))
+        return
+    if attempts < settings.webhook_max_attempts:
+        session.execute(
+            update(WebhookDelivery)
+            .where(mine)
+            .values(next_attempt_at=now + retry_delay(delivery.id, attempts), **common)
+        )
+        return
+    done = session.execute(
+        update(WebhookDelivery).where(mine).values(status=DeliveryStatus.failed, **common)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return
+    session.execute(
+        update(Webhook)
+        .where(hook)
+        .values(consecutive_failures=col(Webhook.consecutive_failures) + 1)
+    )
+    failures = session.scalars(select(col(Webhook.consecutive_failures)).where(hook)).first()
+    if failures is not None and failures >= settings.webhook_disable_after:
+        disable_webhook(
+            session,
+            delivery.webhook_id,
+            f"disabled after {failures} consecutive failed deliveries; last: {outcome.error}",
+            now,
+        )
+
+
+def disable_webhook(session: Session, webhook_id: str, reason: str, now: datetime) -> None:
+    """Stop sending to a hook; its waiting deliveries are marked failed with the reason."""
+    session.execute(
+        update(Webhook)
+        .where(col(Webhook.id) == webhook_id, col(Webhook.active).is_(True))
+        .values(active=False, disabled_reason=reason[:500])
+    )
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.webhook_id) == webhook_id,
+            col(WebhookDelivery.status) == DeliveryStatus.pending,
+        )
+        .values(status=DeliveryStatus.failed, last_error="webhook disabled", locked_until=None)
+    )
+    log.warning("webhook %s disabled at %s: %s", webhook_id, now.isoformat(), reason)
+
+
+def make_client() -> httpx.Client:
+    """The HTTP client deliveries use: no redirects, no proxies from the environment."""
+    return httpx.Client(follow_redirects=False, trust_env=False)
+
+
+def deliver_due(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    now: datetime,
+    client: httpx.Client,
+) -> list[Outcome]:
+    """Send every delivery due at `now` once; return the outcomes, in order."""
+    # The lease outlasts a whole batch of timeouts, so no other worker takes one mid-send.
+    lease_for = timedelta(seconds=settings.webhook_timeout_seconds * (BATCH + 1) + 60)
+    outcomes: list[Outcome] = []
+    while True:
+        with session_factory() as session, session.begin():
+            claimed = claim_due(session, now, lease_for)
+        for delivery in claimed:
+            outcome = send(delivery, settings, client, now)
+            if not outcome.succeeded:
+                log.info("webhook delivery %s failed: %s", delivery.id, outcome.error)
+            with session_factory() as session, session.begin():
+                record_outcome(session, delivery, outcome, settings, now)
+            outcomes.append(outcome)
+        if len(claimed) < BATCH:
+            return outcomes

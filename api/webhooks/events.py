@@ -1,0 +1,314 @@
+"""Webhook events, derived from the change log so that every write path fires them.
+
+`dispatch_events` is one pass: under the lock of the `webhook_cursor` row it reads the
+changes after the cursor, compares each changed article with what subscribers were last told
+(`webhook_article_state`), adds the articles whose scheduled time has come since the last
+pass, takes `subscriber.confirmed` from the domain-event outbox, and queues one delivery per
+event per subscribed active hook, advancing the cursor in the same transaction. With several
+workers the passes run one after the other, so each event is queued once.
+"""
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from api.actions.models import Action
+from api.actions.schemas import action_public
+from api.articles.models import Article
+from api.articles.schemas import RELATIONS, article_public
+from api.articles.service import relation_options, visible
+from api.changes.models import Change
+from api.core.http import dump_json
+from api.sources.models import Source
+from api.sources.schemas import source_public
+from api.sources.service import source_article_counts
+from api.subscriptions.models import OutboxEvent
+from api.tags.models import Tag
+from api.tags.schemas import tag_public
+from api.tags.service import tag_article_counts
+from api.webhooks.models import (
+    Webhook,
+    WebhookArticleState,
+    WebhookCursor,
+    WebhookDelivery,
+)
+
+ARTICLE_EVENTS = (
+    "article.published",
+    "article.updated",
+    "article.unpublished",
+    "article.deleted",
+)
+RESOURCE_EVENTS = (
+    "tag.changed",
+    "tag.deleted",
+    "source.changed",
+    "source.deleted",
+    "action.changed",
+    "action.deleted",
+)
+SUBSCRIBER_EVENTS = ("subscriber.confirmed",)
+EVENT_NAMES = (*ARTICLE_EVENTS, *RESOURCE_EVENTS, *SUBSCRIBER_EVENTS)
+# Change-log versions turned into events per pass; a pass reports whether more remain.
+BATCH_VERSIONS = 500
+OUTBOX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {"event": self.name, "occurred_at": self.occurred_at, "data": self.data}
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    events: list[Event]
+    deliveries: int
+    more: bool
+
+
+def _lock_cursor(session: Session) -> WebhookCursor:
+    """The cursor row, created if missing and locked until the transaction ends (on SQLite
+    the insert takes the database's write lock, which serialises passes the same way)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(WebhookCursor)
+        .values(id=1, last_version=0, last_scan_at=None)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    cursor = session.scalars(
+        select(WebhookCursor)
+        .where(col(WebhookCursor.id) == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return cursor
+
+
+def _changes_after(session: Session, version: int) -> tuple[list[Change], int, bool]:
+    """Changes after `version`, up to a bounded number of versions (whole versions only)."""
+    upper = session.scalars(
+        select(col(Change.version))
+        .where(col(Change.version) > version)
+        .order_by(col(Change.version))
+        .offset(BATCH_VERSIONS - 1)
+        .limit(1)
+    ).first()
+    query = select(Change).where(col(Change.version) > version)
+    if upper is not None:
+        query = query.where(col(Change.version) <= upper)
+    changes = list(session.scalars(query.order_by(col(Change.version), col(Change.id))))
+    if not changes:
+        return [], version, False
+    last = changes[-1].version
+    more = session.scalars(
+        select(col(Change.id)).where(col(Change.version) > last).limit(1)
+    ).first()
+    return changes, last, more is not None
+
+
+def _fingerprint(public: dict[str, Any]) -> str:
+    return hashlib.sha256(dump_json(public)).hexdigest()
+
+
+def _article_events(
+    session: Session,
+    ids: set[str],
+    changed_at: dict[str, datetime],
+    now: datetime,
+    base: str,
+) -> list[Event]:
+    """Compare each article with what subscribers were last told; remember the new state."""
+    if not ids:
+        return []
+    articles = {
+        a.id: a
+        for a in session.scalars(
+            select(Article).where(col(Article.id).in_(ids)).options(*relation_options(RELATIONS))
+        )
+    }
+    visible_ids = set(
+        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now)))
+    )
+    states = {
+        s.article_id: s
+        for s in session.scalars(
+            select(WebhookArticleState).where(col(WebhookArticleState.article_id).in_(ids))
+        )
+    }
+    events: list[Event] = []
+    for article_id in sorted(ids):
+        article = articles.get(article_id)
+        state = states.get(article_id)
+        was_visible = bool(state and state.was_visible)
+        at = changed_at.get(article_id, now)
+        if article_id not in changed_at and article is not None and article.published_at:
+            at = article.published_at  # scheduled: it appeared when its time came
+        gone = {"id": article_id, "slug": state.slug if state else None}
+        if article is None:
+            if was_visible:
+                events.append(Event("article.deleted", at, gone))
+            if state is not None:
+                session.delete(state)
+            continue
+        is_visible = article_id in visible_ids
+        public = (
+            article_public(
+                article, include=RELATIONS, fields=None, with_body=True, now=now, base=base
+            )
+            if is_visible
+            else None
+        )
+        fingerprint = _fingerprint(public) if public is not None else None
+        if is_visible and not was_visible:
+            events.append(Event("article.published", at, public or {}))
+        elif was_visible and not is_visible:
+            name = "article.deleted" if article.deleted_at else "article.unpublished"
+            events.append(Event(name, at, gone))
+        elif is_visible and state is not None and state.fingerprint != fingerprint:
+            events.append(Event("article.updated", at, public or {}))
+        if state is None:
+            state = WebhookArticleState(article_id=article_id, was_visible=is_visible)
+            session.add(state)
+        state.was_visible = is_visible
+        if is_visible:
+            state.slug = article.slug
+            state.fingerprint = fingerprint
+    return events
+
+
+def _resource_events(
+    session: Session,
+    ids_by_entity: dict[str, set[str]],
+    changed_at: dict[str, datetime],
+    now: datetime,
+    base: str,
+) -> list[Event]:
+    events: list[Event] = []
+    tag_ids = ids_by_entity.get("tag", set())
+    tags = {t.id: t for t in session.scalars(select(Tag).where(col(Tag.id).in_(tag_ids)))}
+    tag_counts = tag_article_counts(session, now, list(tags))
+    for tag_id in sorted(tag_ids):
+        at = changed_at.get(tag_id, now)
+        if tag_id in tags:
+            data = tag_public(tags[tag_id], tag_counts.get(tag_id, 0))
+            events.append(Event("tag.changed", at, data))
+        else:
+            events.append(Event("tag.deleted", at, {"id": tag_id}))
+    source_ids = ids_by_entity.get("source", set())
+    sources = {
+        s.id: s for s in session.scalars(select(Source).where(col(Source.id).in_(source_ids)))
+    }
+    source_counts = source_article_counts(session, now, list(sources))
+    for source_id in sorted(source_ids):
+        at = changed_at.get(source_id, now)
+        if source_id in sources:
+            data = source_public(sources[source_id], source_counts.get(source_id, 0))
+            events.append(Event("source.changed", at, data))
+        else:
+            events.append(Event("source.deleted", at, {"id": source_id}))
+    action_ids = ids_by_entity.get("action", set())
+    actions = {
+        a.id: a for a in session.scalars(select(Action).where(col(Action.id).in_(action_ids)))
+    }
+    for action_id in sorted(action_ids):
+        at = changed_at.get(action_id, now)
+        if action_id in actions:
+            events.append(Event("action.changed", at, action_public(actions[action_id], now, base)))
+        else:
+            events.append(Event("action.deleted", at, {"id": action_id}))
+    return events
+
+
+def _subscriber_events(session: Session, now: datetime) -> list[Event]:
+    """`subscriber.confirmed` from the domain-event outbox, which webhooks consume."""
+    rows = list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(
+                col(OutboxEvent.consumed_at).is_(None),
+                col(OutboxEvent.name).in_(SUBSCRIBER_EVENTS),
+            )
+            .order_by(col(OutboxEvent.id))
+            .limit(OUTBOX_BATCH)
+        )
+    )
+    for row in rows:
+        row.consumed_at = now
+    return [Event(row.name, row.created_at, dict(row.payload)) for row in rows]
+
+
+def _scheduled_article_ids(session: Session, since: datetime, now: datetime) -> set[str]:
+    """Articles whose publication time passed between the last scan and now."""
+    return set(
+        session.scalars(
+            select(col(Article.id)).where(visible(now), col(Article.published_at) > since)
+        )
+    )
+
+
+def _queue(session: Session, events: list[Event], now: datetime) -> int:
+    """One delivery per event per active hook subscribed to it."""
+    if not events:
+        return 0
+    hooks = list(
+        session.scalars(
+            select(Webhook).where(col(Webhook.active).is_(True)).order_by(col(Webhook.created_at))
+        )
+    )
+    queued = 0
+    for event in events:
+        # Through JSON once, so the column holds exactly what will be sent (dates as text).
+        payload = orjson.loads(dump_json(event.payload()))
+        for hook in hooks:
+            if event.name in hook.events:
+                session.add(
+                    WebhookDelivery(
+                        webhook_id=hook.id,
+                        event=event.name,
+                        payload=payload,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+                queued += 1
+    return queued
+
+
+def dispatch_events(session: Session, now: datetime, base: str = "") -> DispatchResult:
+    """One pass (the caller commits): queue deliveries for what changed since the last pass.
+
+    `base` is the public base URL used in the payloads' links."""
+    cursor = _lock_cursor(session)
+    changes, last_version, more = _changes_after(session, cursor.last_version)
+    ids_by_entity: dict[str, set[str]] = defaultdict(set)
+    changed_at: dict[str, datetime] = {}
+    for change in changes:
+        ids_by_entity[change.entity].add(change.entity_id)
+        changed_at[change.entity_id] = change.changed_at
+    article_ids = set(ids_by_entity.get("article", set()))
+    if cursor.last_scan_at is not None and cursor.last_scan_at < now:
+        article_ids |= _scheduled_article_ids(session, cursor.last_scan_at, now)
+    events = _article_events(session, article_ids, changed_at, now, base)
+    events += _resource_events(session, ids_by_entity, changed_at, now, base)
+    events += _subscriber_events(session, now)
+    queued = _queue(session, events, now)
+    cursor.last_version = last_version
+    if cursor.last_scan_at is None or cursor.last_scan_at < now:
+        cursor.last_scan_at = now
+    session.flush()
+    return DispatchResult(events, queued, more)
