@@ -1,5 +1,6 @@
 """Every admin router, in the order they are mounted under `/v1/admin`."""
 
+from api.actions.admin_clicks import router as action_clicks_router
 from api.admin.articles import router as articles_router
 from api.admin.operations import router as operations_router
 from api.admin.resource_routes import routers as resource_routers
@@ -15,4 +16,5 @@ ADMIN_ROUTERS: list[AdminRouter] = [
     operations_router,
     subscribers_router,
     webhooks_router,
+    action_clicks_router,
 ]

@@ -104,7 +104,8 @@ def search_published_articles(
             min_length=1,
             max_length=200,
             description='Words to find (all required). `"a phrase"`, `chech*` for a prefix, '
-            "`-word` to exclude, `OR` between two terms for either.",
+            "`-word` to exclude, `OR` between two terms for either. Very common English "
+            "words (the, and, of…) are ignored, the same on SQLite and PostgreSQL.",
         ),
     ],
     limit: Limit = 15,

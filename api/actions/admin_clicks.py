@@ -1,0 +1,73 @@
+"""GET /v1/admin/actions/{id}/clicks: how often readers followed a call to action."""
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.responses import Response
+
+from api.actions.models import Action
+from api.actions.service import click_counts
+from api.admin.http import admin_response
+from api.articles.models import Article
+from api.auth.dependencies import AdminRouter, EditorDep
+from api.core.db import SessionDep
+from api.core.errors import NotFound, problem_responses
+from api.core.http import reject_unknown_query
+
+router = AdminRouter(
+    prefix="/v1/admin/actions",
+    tags=["admin: actions"],
+    dependencies=[Depends(reject_unknown_query)],
+)
+
+
+class ArticleClicks(BaseModel):
+    article_id: str | None = Field(description="The citing article; null for other places.")
+    article_slug: str | None = Field(description="Its slug, when it still exists.")
+    clicks: int = Field(description="Clicks through the action's `go_url` from there.")
+
+
+class ActionClicks(BaseModel):
+    """Click counts of one action; no reader data is kept, only these counters."""
+
+    action_id: str = Field(description="The action.")
+    total: int = Field(description="All clicks.")
+    by_article: list[ArticleClicks] = Field(description="Clicks per citing article, most first.")
+
+
+@router.get(
+    "/{action_id}/clicks",
+    response_model=ActionClicks,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Click counts of an action",
+)
+def action_clicks(
+    session: SessionDep,
+    _principal: EditorDep,
+    action_id: Annotated[str, Path(max_length=32, description="The action's id.")],
+) -> Response:
+    """Clicks through the tracked redirect, in total and per article they came from."""
+    if session.get(Action, action_id) is None:
+        raise NotFound(f"No action with id `{action_id}`.")
+    counts = click_counts(session, action_id)
+    slugs = dict(
+        session.execute(
+            select(Article.id, Article.slug).where(Article.id.in_(list(counts)))
+        ).all()
+    )
+    by_article = sorted(
+        (
+            {
+                "article_id": article_id or None,
+                "article_slug": slugs.get(article_id),
+                "clicks": clicks,
+            }
+            for article_id, clicks in counts.items()
+        ),
+        key=lambda row: (-row["clicks"], row["article_id"] or ""),
+    )
+    return admin_response(
+        {"action_id": action_id, "total": sum(counts.values()), "by_article": by_article}
+    )
