@@ -53,9 +53,7 @@ def action_clicks(
         raise NotFound(f"No action with id `{action_id}`.")
     counts = click_counts(session, action_id)
     slugs = dict(
-        session.execute(
-            select(Article.id, Article.slug).where(Article.id.in_(list(counts)))
-        ).all()
+        session.execute(select(Article.id, Article.slug).where(Article.id.in_(list(counts)))).all()
     )
     by_article = sorted(
         (
