@@ -75,38 +75,21 @@ class ArticleFilters:
 def filtered_articles(session: Session, now: datetime, filters: ArticleFilters) -> Select[Any]:
     """Visible articles narrowed by the filters (each relation filter is 'any of these slugs')."""
     query = select(Article).where(visible(now))
-    if filters.tags:
-        query = query.where(
-            Article.id.in_(
-                select(ArticleTag.article_id)
-                .join(Tag, Tag.id == ArticleTag.tag_id)
-                .where(Tag.slug.in_(filters.tags))
+    relation_filters = (
+        (filters.tags, ArticleTag.article_id, ArticleTag.tag_id, Tag),
+        (filters.sources, Citation.article_id, Citation.source_id, Source),
+        (filters.actions, ArticleAction.article_id, ArticleAction.action_id, Action),
+        (filters.authors, ArticleAuthor.article_id, ArticleAuthor.author_id, Author),
+    )
+    for slugs, article_id, target_id, target in relation_filters:
+        if slugs:
+            query = query.where(
+                Article.id.in_(
+                    select(article_id)
+                    .join(target, target.id == target_id)
+                    .where(target.slug.in_(slugs))
+                )
             )
-        )
-    if filters.sources:
-        query = query.where(
-            Article.id.in_(
-                select(Citation.article_id)
-                .join(Source, Source.id == Citation.source_id)
-                .where(Source.slug.in_(filters.sources))
-            )
-        )
-    if filters.actions:
-        query = query.where(
-            Article.id.in_(
-                select(ArticleAction.article_id)
-                .join(Action, Action.id == ArticleAction.action_id)
-                .where(Action.slug.in_(filters.actions))
-            )
-        )
-    if filters.authors:
-        query = query.where(
-            Article.id.in_(
-                select(ArticleAuthor.article_id)
-                .join(Author, Author.id == ArticleAuthor.author_id)
-                .where(Author.slug.in_(filters.authors))
-            )
-        )
     if filters.lang:
         query = query.where(Article.lang == filters.lang)
     if filters.published_after:
