@@ -1,7 +1,7 @@
 """change log: a content version and a change log kept by triggers; action click counts
 
-Every write to a content table (and to an article's relations) bumps the single
-content_version row and appends to change_log, in the writing transaction. The row lock on
+Every transaction writing to a content table (or to an article's relations) bumps the
+single content_version row once and appends to change_log. The row lock on
 content_version orders versions by commit, so a reader that saw version N has seen every
 change up to N. Triggers, not application code, so no write path can forget.
 
@@ -40,7 +40,13 @@ DECLARE
   v bigint;
   kind text := CASE WHEN TG_OP = 'DELETE' AND TG_ARGV[2] = 'self' THEN 'delete' ELSE 'upsert' END;
 BEGIN
-  UPDATE content_version SET version = version + 1 WHERE id = 1 RETURNING version INTO v;
+  -- One bump per transaction: later statements reuse it (a bulk import is one version, and
+  -- the single row is not updated thousands of times). The row lock is held to commit.
+  v := nullif(current_setting('masthead.content_version', true), '')::bigint;
+  IF v IS NULL THEN
+    UPDATE content_version SET version = version + 1 WHERE id = 1 RETURNING version INTO v;
+    PERFORM set_config('masthead.content_version', v::text, true);
+  END IF;
   EXECUTE format(
     'INSERT INTO change_log (version, entity, entity_id, op, changed_at) '
     'SELECT $1, $2, %I, $3, now() FROM %I',

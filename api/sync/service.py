@@ -166,7 +166,11 @@ def sync_delta(session: Session, since: str | None, limit: int, now: datetime) -
     latest = func.max(Change.version).label("latest")
     grouped = (
         select(Change.entity, Change.entity_id, latest)
-        .where(Change.version > token.version, Change.version <= version)
+        # A page that stopped inside a version resumes within it (the tuple test below).
+        .where(
+            Change.version >= token.version if token.entity else Change.version > token.version,
+            Change.version <= version,
+        )
         .group_by(Change.entity, Change.entity_id)
         .subquery()
     )

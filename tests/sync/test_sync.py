@@ -213,3 +213,16 @@ def test_replaying_random_writes_converges_to_the_public_state(
     assert_same(syncer.state, public_state(client))
     assert syncer.state["articles"], "the sequence should leave something published"
     assert syncer.pages > 3
+
+
+def test_small_pages_walk_every_change_of_one_big_transaction(client, engine):
+    first = client.get("/v1/sync").json()["meta"]["next_since"]
+    load(engine, bundle(tags=[tag("rights")], articles=[article(f"bulk-{i}") for i in range(10)]))
+    syncer = SyncClient(client, limit=3)
+    syncer.since = first
+    syncer.catch_up()
+    assert sorted(a["slug"] for a in syncer.state["articles"].values()) == sorted(
+        f"bulk-{i}" for i in range(10)
+    )
+    assert [t["slug"] for t in syncer.state["tags"].values()] == ["rights"]
+    assert syncer.pages >= 4
