@@ -3,7 +3,7 @@
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from api.auth.cli import tokens_app
 from api.core import migrations
-from api.core.db import make_engine, make_sessionmaker, utcnow
+from api.core.db import make_engine, make_sessionmaker, refresh_planner_statistics, utcnow
 from api.core.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(help="Masthead: a headless JSON content API.", no_args_is_help=True)
@@ -66,11 +66,23 @@ def db_current() -> None:
 def run_import(
     settings: Settings, raw: object, *, show_progress: bool
 ) -> dict[str, dict[str, int]]:
-    from api.bundle.service import import_bundle, parse_bundle
+    from api.bundle.service import parse_bundle
 
     engine = make_engine(settings)
     migrations.upgrade(engine)
     bundle = parse_bundle(raw)
+    try:
+        return _import_in_one_transaction(engine, bundle, show_progress)
+    finally:
+        refresh_planner_statistics(engine)
+        engine.dispose()
+
+
+def _import_in_one_transaction(
+    engine: Any, bundle: Any, show_progress: bool
+) -> dict[str, dict[str, int]]:
+    from api.bundle.service import import_bundle
+
     with make_sessionmaker(engine)() as session, session.begin():
         if not show_progress:
             return import_bundle(session, bundle, utcnow()).as_dict()
@@ -162,6 +174,7 @@ def serve(
     settings = settings_or_exit()
     engine = make_engine(settings)
     migrations.upgrade(engine)
+    refresh_planner_statistics(engine)
     engine.dispose()
     if demo and load_demo_if_empty(settings):
         err.print("loaded the demo content (seed page)")

@@ -90,7 +90,12 @@ class ResponseCache:
             return Freshness(version, next_visibility_change(connection, now))
 
     async def _current_version(self) -> int:
-        fresh = await asyncio.to_thread(self._read_freshness, self.freshness)
+        if self.engine().dialect.name == "sqlite":
+            # An in-process primary-key read (WAL: never waits for writers) costs less than
+            # the hop to a thread; a network database is read off the event loop.
+            fresh = self._read_freshness(self.freshness)
+        else:
+            fresh = await asyncio.to_thread(self._read_freshness, self.freshness)
         if fresh is not self.freshness:
             self.entries.clear()
             self.freshness = fresh
