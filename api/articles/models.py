@@ -77,6 +77,9 @@ class Article(SQLModel, table=True):
         Index("ix_articles_updated", "updated_at", "id"),
         Index("ix_articles_title", "title", "id"),
         Index("ix_articles_visibility", "status", "deleted_at", "published_at"),
+        # Covers "is this article visible?" by id, so counting a tag's or a source's
+        # articles never reads the (large) article rows.
+        Index("ix_articles_visible_id", "id", "status", "published_at", "deleted_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
