@@ -63,6 +63,16 @@ def article(slug: str = "story", *, days_ago: float = 1, **overrides: Any) -> di
     }
 
 
+def two_of_each() -> dict[str, list[dict[str, Any]]]:
+    """Two authors, tags, sources and actions: enough for every list to have a second page."""
+    return {
+        "authors": [author("alex"), author("sam")],
+        "tags": [tag("rights"), tag("russia")],
+        "sources": [source("hrw"), source("bbc", kind="news_outlet")],
+        "actions": [action("petition"), action("donate", kind="donation")],
+    }
+
+
 def load(engine: Engine, data: dict[str, Any], now: datetime = FIXED_NOW) -> Any:
     """Import a bundle in its own committed transaction and return the report."""
     with make_sessionmaker(engine)() as session, session.begin():

@@ -1,6 +1,6 @@
 """GET /v1/sync: delta sync for offline clients and static-site builders."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -18,40 +18,26 @@ from api.sync.service import ALL_RELATIONS, sync_delta
 from api.tags.schemas import TagPublic, tag_public
 from api.tags.service import tag_article_counts
 
+T = TypeVar("T")
 router = APIRouter(prefix="/v1/sync", tags=["sync"], dependencies=[Depends(reject_unknown_query)])
 
 
-class ArticleChanges(BaseModel):
-    upserted: list[ArticlePublic] = Field(description="Articles to add or replace, in full.")
-    deleted: list[str] = Field(description="Ids of articles to remove (unpublished, deleted…).")
+class Changes(BaseModel, Generic[T]):
+    """What changed in one resource since the token."""
 
-
-class TagChanges(BaseModel):
-    upserted: list[TagPublic] = Field(description="Tags to add or replace.")
-    deleted: list[str] = Field(description="Ids of tags to remove.")
-
-
-class SourceChanges(BaseModel):
-    upserted: list[SourcePublic] = Field(description="Sources to add or replace.")
-    deleted: list[str] = Field(description="Ids of sources to remove.")
-
-
-class ActionChanges(BaseModel):
-    upserted: list[ActionPublic] = Field(description="Actions to add or replace.")
-    deleted: list[str] = Field(description="Ids of actions to remove.")
-
-
-class AuthorChanges(BaseModel):
-    upserted: list[AuthorPublic] = Field(description="Authors to add or replace.")
-    deleted: list[str] = Field(description="Ids of authors to remove.")
+    upserted: list[T] = Field(description="Items to add or replace, in full.")
+    deleted: list[str] = Field(
+        description="Ids of items to remove (for articles: also "
+        "unpublished, made drafts or rescheduled)."
+    )
 
 
 class SyncData(BaseModel):
-    articles: ArticleChanges = Field(description="Article changes.")
-    tags: TagChanges = Field(description="Tag changes.")
-    sources: SourceChanges = Field(description="Source changes.")
-    actions: ActionChanges = Field(description="Action changes.")
-    authors: AuthorChanges = Field(description="Author changes.")
+    articles: Changes[ArticlePublic] = Field(description="Article changes.")
+    tags: Changes[TagPublic] = Field(description="Tag changes.")
+    sources: Changes[SourcePublic] = Field(description="Source changes.")
+    actions: Changes[ActionPublic] = Field(description="Action changes.")
+    authors: Changes[AuthorPublic] = Field(description="Author changes.")
 
 
 class SyncMeta(BaseModel):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.core.problems import PROBLEM_MEDIA_TYPE, assert_problem, error_locations
-from tests.factories import action, article, author, bundle, load, source, tag
+from tests.factories import article, bundle, load, two_of_each
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,7 @@ def seeded(engine: Any) -> None:
     load(
         engine,
         bundle(
-            authors=[author("alex"), author("sam")],
-            tags=[tag("rights"), tag("russia")],
-            sources=[source("hrw"), source("bbc", kind="news_outlet")],
-            actions=[action("petition"), action("donate", kind="donation")],
+            **two_of_each(),
             articles=[
                 article(
                     "first-story",

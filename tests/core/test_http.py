@@ -16,7 +16,7 @@ from api.core.settings import SettingsError, load_settings
 from api.main import create_app
 from tests.conftest import FIXED_NOW
 from tests.core.problems import assert_problem
-from tests.factories import action, article, author, bundle, load, source, tag
+from tests.factories import article, bundle, load, tag, two_of_each
 
 STRONG_ETAG = re.compile(r'^"[\x21\x23-\x7e]+"$')
 DEFAULT_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
@@ -56,10 +56,7 @@ def seeded(engine: Any) -> None:
     load(
         engine,
         bundle(
-            authors=[author("alex"), author("sam")],
-            tags=[tag("rights"), tag("russia")],
-            sources=[source("hrw"), source("bbc", kind="news_outlet")],
-            actions=[action("petition"), action("donate", kind="donation")],
+            **two_of_each(),
             articles=[
                 article(
                     "long-read",
