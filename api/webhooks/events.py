@@ -198,39 +198,35 @@ def _resource_events(
     now: datetime,
     base: str,
 ) -> list[Event]:
+    """`<entity>.changed` with the public shape, or `<entity>.deleted` when the row is gone."""
+
+    def shaped_tags(rows: list[Any]) -> dict[str, Any]:
+        counts = tag_article_counts(session, now, [t.id for t in rows])
+        return {t.id: tag_public(t, counts.get(t.id, 0)) for t in rows}
+
+    def shaped_sources(rows: list[Any]) -> dict[str, Any]:
+        counts = source_article_counts(session, now, [s.id for s in rows])
+        return {s.id: source_public(s, counts.get(s.id, 0)) for s in rows}
+
+    def shaped_actions(rows: list[Any]) -> dict[str, Any]:
+        return {a.id: action_public(a, now, base) for a in rows}
+
     events: list[Event] = []
-    tag_ids = ids_by_entity.get("tag", set())
-    tags = {t.id: t for t in session.scalars(select(Tag).where(col(Tag.id).in_(tag_ids)))}
-    tag_counts = tag_article_counts(session, now, list(tags))
-    for tag_id in sorted(tag_ids):
-        at = changed_at.get(tag_id, now)
-        if tag_id in tags:
-            data = tag_public(tags[tag_id], tag_counts.get(tag_id, 0))
-            events.append(Event("tag.changed", at, data))
-        else:
-            events.append(Event("tag.deleted", at, {"id": tag_id}))
-    source_ids = ids_by_entity.get("source", set())
-    sources = {
-        s.id: s for s in session.scalars(select(Source).where(col(Source.id).in_(source_ids)))
-    }
-    source_counts = source_article_counts(session, now, list(sources))
-    for source_id in sorted(source_ids):
-        at = changed_at.get(source_id, now)
-        if source_id in sources:
-            data = source_public(sources[source_id], source_counts.get(source_id, 0))
-            events.append(Event("source.changed", at, data))
-        else:
-            events.append(Event("source.deleted", at, {"id": source_id}))
-    action_ids = ids_by_entity.get("action", set())
-    actions = {
-        a.id: a for a in session.scalars(select(Action).where(col(Action.id).in_(action_ids)))
-    }
-    for action_id in sorted(action_ids):
-        at = changed_at.get(action_id, now)
-        if action_id in actions:
-            events.append(Event("action.changed", at, action_public(actions[action_id], now, base)))
-        else:
-            events.append(Event("action.deleted", at, {"id": action_id}))
+    for entity, model, shape in (
+        ("tag", Tag, shaped_tags),
+        ("source", Source, shaped_sources),
+        ("action", Action, shaped_actions),
+    ):
+        ids = ids_by_entity.get(entity, set())
+        if not ids:
+            continue
+        shaped = shape(list(session.scalars(select(model).where(col(model.id).in_(ids)))))
+        for entity_id in sorted(ids):
+            at = changed_at.get(entity_id, now)
+            if entity_id in shaped:
+                events.append(Event(f"{entity}.changed", at, shaped[entity_id]))
+            else:
+                events.append(Event(f"{entity}.deleted", at, {"id": entity_id}))
     return events
 
 
