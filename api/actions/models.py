@@ -1,5 +1,6 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field, SQLModel
@@ -40,5 +41,10 @@ class Action(SQLModel, table=True):
     )
 
     def is_active(self, now: datetime) -> bool:
-        started = self.starts_at is None or self.starts_at <= now
-        return started and (self.ends_at is None or now < self.ends_at)
+        return action_is_active(self, now)
+
+
+def action_is_active(action: Any, now: datetime) -> bool:
+    """Open at `now`: started (or no start) and not yet ended. Works on rows too."""
+    started = action.starts_at is None or action.starts_at <= now
+    return started and (action.ends_at is None or now < action.ends_at)

@@ -3,7 +3,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.actions.models import Action, ActionKind
+from api.actions.models import Action, ActionKind, action_is_active
 
 
 class ActionPublic(BaseModel):
@@ -38,6 +38,6 @@ def action_public(action: Action, now: datetime, base: str) -> dict[str, Any]:
         "organisation": action.organisation,
         "starts_at": action.starts_at,
         "ends_at": action.ends_at,
-        "active": action.is_active(now),
+        "active": action_is_active(action, now),
         "go_url": f"{base}/v1/actions/{action.slug}/go",
     }

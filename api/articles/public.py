@@ -21,7 +21,7 @@ from api.articles.service import (
     list_articles,
     related_articles,
 )
-from api.core.db import NowDep, SessionDep
+from api.core.db import NowDep, SessionDep, sqlite_inline
 from api.core.errors import Unprocessable, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import (
@@ -78,6 +78,11 @@ def parse_include(raw: str | None, default: frozenset[str]) -> frozenset[str]:
     return frozenset(names)
 
 
+def wants_body(fields: frozenset[str] | None) -> bool:
+    """Lists load the (large) body only when `fields` names it."""
+    return fields is not None and "body_html" in fields
+
+
 def shape(
     request: Request,
     articles: list,  # type: ignore[type-arg]
@@ -100,6 +105,7 @@ def shape(
     responses=problem_responses(400, 422),
     summary="List published articles",
 )
+@sqlite_inline
 def list_published_articles(
     request: Request,
     session: SessionDep,
@@ -157,6 +163,7 @@ def list_published_articles(
         limit=limit,
         include=included,
         count=count,
+        with_body=wants_body(wanted),
     )
     items = list(page.items)
     return list_response(
@@ -175,6 +182,7 @@ def list_published_articles(
     responses=problem_responses(404, 422),
     summary="Get one published article",
 )
+@sqlite_inline
 def get_published_article(
     request: Request,
     session: SessionDep,
@@ -200,6 +208,7 @@ def get_published_article(
     responses=problem_responses(404, 422),
     summary="Articles related to one article",
 )
+@sqlite_inline
 def list_related_articles(
     request: Request,
     session: SessionDep,
@@ -216,7 +225,7 @@ def list_related_articles(
     if wanted is not None:
         included = included | (wanted & RELATIONS)
     article = get_visible_article(session, now, slug, frozenset())
-    related = list(related_articles(session, now, article, limit, included))
+    related = related_articles(session, now, article, limit, included, wants_body(wanted))
     return list_response(
         request,
         shape(request, related, include=included, fields=wanted, with_body=False, now=now),

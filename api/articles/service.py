@@ -1,6 +1,5 @@
 """Reading articles as the public sees them: visibility, filters, sorting, relations."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,9 +17,10 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
+from api.articles.reads import ArticleView, article_columns, article_views
 from api.authors.models import Author
 from api.core.errors import NotFound
-from api.core.pagination import Page, SortKey, fetch_page, sort_keys
+from api.core.pagination import Page, SortKey, count_rows, page_from_rows, paginate_query, sort_keys
 from api.search.index import SearchMatch
 from api.sources.models import Source
 from api.tags.models import Tag
@@ -116,34 +116,39 @@ def list_articles(
     limit: int,
     include: frozenset[str],
     count: bool,
-) -> Page[Article]:
-    return fetch_page(
-        session,
-        filtered_articles(session, now, filters),
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-        count=count,
-        options=relation_options(include),
+    with_body: bool = False,
+) -> Page[ArticleView]:
+    """A keyset page of visible articles as views: one statement for the page, one per
+    included relation, one more for `count=true`."""
+    query = filtered_articles(session, now, filters)
+    paged, limit = paginate_query(
+        query.with_only_columns(*article_columns(with_body)), sort, cursor, limit
     )
+    page = page_from_rows(session.execute(paged).all(), sort, limit)
+    items = article_views(session, page.items, include)
+    total = count_rows(session, query) if count else None
+    return Page(items, page.next_cursor, total)
 
 
 def get_visible_article(
     session: Session, now: datetime, slug: str, include: frozenset[str]
-) -> Article:
-    article = session.scalars(
-        select(Article)
-        .where(Article.slug == slug, visible(now))
-        .options(*relation_options(include))
+) -> ArticleView:
+    row = session.execute(
+        select(*article_columns(with_body=True)).where(Article.slug == slug, visible(now))
     ).first()
-    if article is None:
+    if row is None:
         raise NotFound(f"No published article with slug `{slug}`.")
-    return article
+    return article_views(session, [row], include)[0]
 
 
 def related_articles(
-    session: Session, now: datetime, article: Article, limit: int, include: frozenset[str]
-) -> Sequence[Article]:
+    session: Session,
+    now: datetime,
+    article: ArticleView,
+    limit: int,
+    include: frozenset[str],
+    with_body: bool = False,
+) -> list[ArticleView]:
     """Visible articles sharing tags (weighted higher) or sources; most shared, then newest."""
     shared_tags = select(
         ArticleTag.article_id.label("article_id"),
@@ -165,11 +170,10 @@ def related_articles(
         .subquery()
     )
     query = (
-        select(Article)
+        select(*article_columns(with_body))
         .join(scores, scores.c.article_id == Article.id)
         .where(visible(now))
         .order_by(scores.c.score.desc(), Article.published_at.desc(), Article.id.desc())
         .limit(limit)
-        .options(*relation_options(include))
     )
-    return session.scalars(query).all()
+    return article_views(session, session.execute(query).all(), include)

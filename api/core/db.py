@@ -1,10 +1,11 @@
 """Engine, sessions and the column types shared by every table (SQLite and PostgreSQL)."""
 
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+from starlette.concurrency import run_in_threadpool
 
 from api.core.settings import Settings
 
@@ -26,6 +28,8 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def new_id() -> str:
@@ -91,21 +95,62 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+def reads_inline(request: Request) -> bool:
+    """Whether this request's database work may run on the event loop.
+
+    SQLite reads are in-process and never wait for a writer (WAL), so a read costs less
+    than the hop to a worker thread and back. Writes (which may wait for SQLite's write
+    lock) and every request to a network database stay in the thread pool."""
+    inline: bool | None = getattr(request.app.state, "sqlite", None)
+    if inline is None:
+        inline = request.app.state.engine.dialect.name == "sqlite"
+        request.app.state.sqlite = inline
+    return inline and request.method in ("GET", "HEAD")
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on any error."""
-    with request.app.state.sessionmaker() as session:
-        try:
-            yield session
+    session = request.app.state.sessionmaker()
+    inline = reads_inline(request)
+    try:
+        yield session
+        if inline:
             session.commit()
-        except BaseException:
+        else:
+            await run_in_threadpool(session.commit)
+    except BaseException:
+        if inline:
             session.rollback()
-            raise
+        else:
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        if inline:
+            session.close()
+        else:
+            await run_in_threadpool(session.close)
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
     """The request's notion of now; tests replace `app.state.clock` with a fixed clock."""
     clock = request.app.state.clock
     return clock()
+
+
+def sqlite_inline(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Run a read endpoint on the event loop on SQLite, in the thread pool otherwise.
+
+    FastAPI reads the wrapped signature (`functools.wraps`), so parameters, validation and
+    the OpenAPI document are those of the plain function."""
+
+    @functools.wraps(endpoint)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        request = kwargs.get("request")
+        if isinstance(request, Request) and reads_inline(request):
+            return endpoint(*args, **kwargs)
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return run
 
 
 # scope="function": commit before the response is sent, so a failed commit is reported.

@@ -106,8 +106,10 @@ def _route_query_names(route: APIRoute) -> frozenset[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
-    """Unknown query parameters are a 422, so a typo never silently changes a result."""
+async def reject_unknown_query(request: Request) -> None:
+    """Unknown query parameters are a 422, so a typo never silently changes a result.
+
+    Async on purpose: a plain check must not cost a hop to the thread pool."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

@@ -197,5 +197,10 @@ def fetch_page(
     rows = session.scalars(paged.options(*options)).all()
     page = page_from_rows(rows, sort, limit)
     if count:
-        page.total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page.total = count_rows(session, query)
     return page
+
+
+def count_rows(session: Session, query: Select[Any]) -> int:
+    """How many rows the (unpaged) query matches."""
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.articles.models import Article
-from api.articles.public import IncludeParam, LangParam, parse_include
+from api.articles.public import IncludeParam, LangParam, parse_include, wants_body
+from api.articles.reads import ArticleView, article_columns, article_views
 from api.articles.schemas import (
     ARTICLE_FIELDS,
     LIST_DEFAULT_INCLUDE,
@@ -19,8 +20,8 @@ from api.articles.schemas import (
     article_public,
     article_surrogate_keys,
 )
-from api.articles.service import ArticleFilters, filtered_articles, relation_options
-from api.core.db import NowDep, SessionDep
+from api.articles.service import ArticleFilters, filtered_articles
+from api.core.db import NowDep, SessionDep, sqlite_inline
 from api.core.errors import problem_responses
 from api.core.http import base_url, list_response, reject_unknown_query
 from api.core.listing import (
@@ -50,7 +51,7 @@ SEARCH_FIELDS = ARTICLE_FIELDS | {"snippet", "score"}
 class Hit:
     """An article with its relevance; `score` and `id` key the cursor."""
 
-    def __init__(self, article: Article, score: float) -> None:
+    def __init__(self, article: ArticleView, score: float) -> None:
         self.article, self.score, self.id = article, score, article.id
 
 
@@ -71,18 +72,23 @@ def search_articles(
     limit: int,
     include: frozenset[str],
     count: bool,
+    with_body: bool = False,
 ) -> Page[Hit]:
     scored = match.scored().cte("scored")
     sort = SortKey("-relevance", scored.c.score, Article.id, descending=True)  # type: ignore[arg-type]
     visible_ids = filtered_articles(session, now, filters).with_only_columns(Article.id)
     query = (
-        select(Article, scored.c.score)
+        select(*article_columns(with_body), scored.c.score)
         .join(scored, scored.c.article_id == Article.id)
         .where(Article.id.in_(visible_ids))
     )
     paged, limit = paginate_query(query, sort, cursor, limit)
-    rows = session.execute(paged.options(*relation_options(include))).all()
-    page = page_from_rows([Hit(article, score) for article, score in rows], sort, limit)
+    rows = page_from_rows(session.execute(paged).all(), sort, limit)
+    views = article_views(session, rows.items, include)
+    page = Page(
+        [Hit(view, row.score) for view, row in zip(views, rows.items, strict=True)],
+        rows.next_cursor,
+    )
     if count:
         page.total = len(session.execute(query.with_only_columns(Article.id)).all())
     return page
@@ -94,6 +100,7 @@ def search_articles(
     responses=problem_responses(400, 422),
     summary="Search published articles",
 )
+@sqlite_inline
 def search_published_articles(
     request: Request,
     session: SessionDep,
@@ -128,7 +135,15 @@ def search_published_articles(
         page: Page[Hit] = Page([], None, 0 if count else None)
     else:
         page = search_articles(
-            session, now, match, filters, cursor=cursor, limit=limit, include=included, count=count
+            session,
+            now,
+            match,
+            filters,
+            cursor=cursor,
+            limit=limit,
+            include=included,
+            count=count,
+            with_body=wants_body(wanted),
         )
     snippets = match.snippets(session, [hit.id for hit in page.items]) if page.items else {}
     base = base_url(request)

@@ -1,0 +1,113 @@
+"""Public article reads as plain rows: no ORM objects between the database and the JSON.
+
+Building ORM instances (identity map, instrumentation, relationship collections) was most of
+the CPU of a public list request. Public reads only ever render what they load, so they
+select the columns they show and group the related rows by article in Python: one statement
+per included relation, whatever the page size, exactly as `selectinload` did.
+
+An `ArticleView` answers the same attribute names as `Article` (`tags`, `authors`,
+`citations`, `actions` included), so the shaping code serves both.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy.orm import Session
+
+from api.actions.models import Action
+from api.articles.models import Article, ArticleAction, ArticleAuthor, ArticleTag, Citation
+from api.authors.models import Author
+from api.sources.models import Source
+from api.tags.models import Tag
+
+ARTICLES = Article.__table__  # type: ignore[attr-defined]
+LARGE_COLUMNS = frozenset({"body_html", "body_markdown", "body_text"})
+LIST_COLUMNS = tuple(column for column in ARTICLES.c if column.name not in LARGE_COLUMNS)
+BODY_COLUMNS = (*LIST_COLUMNS, ARTICLES.c.body_html)
+
+
+def article_columns(with_body: bool) -> tuple[Any, ...]:
+    """The columns a public response shows: the body only where it is rendered."""
+    return BODY_COLUMNS if with_body else LIST_COLUMNS
+
+
+class ArticleView:
+    """An article's shown columns plus the relations that were asked for (others stay
+    empty and are never rendered)."""
+
+    def __init__(self, row: Row[Any]) -> None:
+        self.__dict__.update(row._mapping)
+        self.tags: list[Row[Any]] = []
+        self.authors: list[Row[Any]] = []
+        self.citations: list[CitationView] = []
+        self.actions: list[Row[Any]] = []
+
+
+class CitationView:
+    """A citation with its source (a row with the source's columns)."""
+
+    __slots__ = ("cited_url", "context", "position", "source", "source_id")
+
+    def __init__(self, row: Row[Any]) -> None:
+        self.source = row
+        self.source_id = row.source_id
+        self.cited_url = row.cited_url
+        self.context = row.context
+        self.position = row.position
+
+
+def _relation_query(link: Any, target_id: Any, target: Any, *extra: Any) -> Select[Any]:
+    """The included relation's rows for a page of articles, in the article's order."""
+    return (
+        select(link.article_id.label("owner_id"), *extra, *target.__table__.c)
+        .join(target, target.id == target_id)
+        .where(link.article_id.in_(bindparam("ids", expanding=True)))
+        .order_by(link.article_id, link.position, target.id)
+    )
+
+
+# Built once: each request only binds the page's ids.
+RELATION_QUERIES: dict[str, Select[Any]] = {
+    "tags": _relation_query(ArticleTag, ArticleTag.tag_id, Tag),
+    "authors": _relation_query(ArticleAuthor, ArticleAuthor.author_id, Author),
+    "actions": _relation_query(ArticleAction, ArticleAction.action_id, Action),
+    "sources": _relation_query(
+        Citation,
+        Citation.source_id,
+        Source,
+        Citation.source_id,
+        Citation.cited_url,
+        Citation.context,
+        Citation.position,
+    ),
+}
+RELATION_ATTRIBUTES = {
+    "tags": "tags",
+    "authors": "authors",
+    "actions": "actions",
+    "sources": "citations",
+}
+
+
+def article_views(
+    session: Session, rows: Iterable[Row[Any]], include: frozenset[str]
+) -> list[ArticleView]:
+    """Views of the rows with the included relations attached: one statement each."""
+    views = [ArticleView(row) for row in rows]
+    attach_relations(session, views, include)
+    return views
+
+
+def attach_relations(
+    session: Session, views: Sequence[ArticleView], include: frozenset[str]
+) -> None:
+    if not views:
+        return
+    by_id = {view.id: view for view in views}
+    ids = list(by_id)
+    for relation in sorted(include & RELATION_QUERIES.keys()):
+        attribute = RELATION_ATTRIBUTES[relation]
+        wrap = CitationView if relation == "sources" else None
+        for row in session.execute(RELATION_QUERIES[relation], {"ids": ids}):
+            getattr(by_id[row.owner_id], attribute).append(wrap(row) if wrap else row)
