@@ -22,8 +22,26 @@ from api.sources.models import Source
 from api.tags.models import Tag
 
 ARTICLES = Article.__table__  # type: ignore[attr-defined]
-LARGE_COLUMNS = frozenset({"body_html", "body_markdown", "body_text"})
-LIST_COLUMNS = tuple(column for column in ARTICLES.c if column.name not in LARGE_COLUMNS)
+# What public responses show (and sort by); never the bodies' sources or the bookkeeping.
+LIST_COLUMNS = tuple(
+    ARTICLES.c[name]
+    for name in (
+        "id",
+        "slug",
+        "title",
+        "subtitle",
+        "excerpt",
+        "lang",
+        "published_at",
+        "updated_at",
+        "reading_time",
+        "word_count",
+        "canonical_url",
+        "feature_image_url",
+        "feature_image_alt",
+        "feature_image_caption",
+    )
+)
 BODY_COLUMNS = (*LIST_COLUMNS, ARTICLES.c.body_html)
 
 
@@ -57,29 +75,30 @@ class CitationView:
         self.position = row.position
 
 
-def _relation_query(link: Any, target_id: Any, target: Any, *extra: Any) -> Select[Any]:
-    """The included relation's rows for a page of articles, in the article's order."""
+def _relation_query(link: Any, target_column: str, target: Any, shown: str) -> Select[Any]:
+    """The rows of one relation for a page of articles (bind parameter `ids`), in each
+    article's order. `shown` names the target's columns that responses render."""
+    link, target = link.__table__, target.__table__
     return (
-        select(link.article_id.label("owner_id"), *extra, *target.__table__.c)
-        .join(target, target.id == target_id)
-        .where(link.article_id.in_(bindparam("ids", expanding=True)))
-        .order_by(link.article_id, link.position, target.id)
+        select(link.c.article_id.label("owner_id"), *(target.c[name] for name in shown.split()))
+        .join(target, target.c.id == link.c[target_column])
+        .where(link.c.article_id.in_(bindparam("ids", expanding=True)))
+        .order_by(link.c.article_id, link.c.position, target.c.id)
     )
 
 
 # Built once: each request only binds the page's ids.
 RELATION_QUERIES: dict[str, Select[Any]] = {
-    "tags": _relation_query(ArticleTag, ArticleTag.tag_id, Tag),
-    "authors": _relation_query(ArticleAuthor, ArticleAuthor.author_id, Author),
-    "actions": _relation_query(ArticleAction, ArticleAction.action_id, Action),
-    "sources": _relation_query(
-        Citation,
-        Citation.source_id,
-        Source,
-        Citation.source_id,
-        Citation.cited_url,
-        Citation.context,
-        Citation.position,
+    "tags": _relation_query(ArticleTag, "tag_id", Tag, "id slug name hashtag"),
+    "authors": _relation_query(ArticleAuthor, "author_id", Author, "id slug name bio url"),
+    "actions": _relation_query(
+        ArticleAction,
+        "action_id",
+        Action,
+        "id slug kind title description url organisation starts_at ends_at",
+    ),
+    "sources": _relation_query(Citation, "source_id", Source, "id slug name kind url").add_columns(
+        *(Citation.__table__.c[name] for name in ("source_id", "cited_url", "context", "position"))
     ),
 }
 RELATION_ATTRIBUTES = {
@@ -106,8 +125,9 @@ def attach_relations(
         return
     by_id = {view.id: view for view in views}
     ids = list(by_id)
+    connection = session.connection()
     for relation in sorted(include & RELATION_QUERIES.keys()):
         attribute = RELATION_ATTRIBUTES[relation]
         wrap = CitationView if relation == "sources" else None
-        for row in session.execute(RELATION_QUERIES[relation], {"ids": ids}):
+        for row in connection.execute(RELATION_QUERIES[relation], {"ids": ids}):
             getattr(by_id[row.owner_id], attribute).append(wrap(row) if wrap else row)

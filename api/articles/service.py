@@ -1,10 +1,11 @@
 """Reading articles as the public sees them: visibility, filters, sorting, relations."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Select
 
@@ -17,36 +18,38 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
-from api.articles.reads import ArticleView, article_columns, article_views
+from api.articles.reads import ARTICLES, ArticleView, article_columns, article_views
 from api.authors.models import Author
 from api.core.errors import NotFound
-from api.core.pagination import Page, SortKey, count_rows, page_from_rows, paginate_query, sort_keys
+from api.core.pagination import Page, SortKey, decode_cursor, page_from_rows, sort_keys
 from api.search.index import SearchMatch
 from api.sources.models import Source
 from api.tags.models import Tag
 
-ARTICLE_SORTS = sort_keys(
-    Article.id,
-    published_at=Article.published_at,
-    updated_at=Article.updated_at,
-    title=Article.title,
-)
+A = ARTICLES.c
+ARTICLE_SORTS = sort_keys(A.id, published_at=A.published_at, updated_at=A.updated_at, title=A.title)
 DEFAULT_ARTICLE_SORT = "-published_at"
 RELATED_TAG_WEIGHT = 3
 RELATED_SOURCE_WEIGHT = 1
 
 
-def visible(now: datetime) -> ColumnElement[bool]:
-    """Published, not deleted, and its publication time has come (scheduling needs no cron)."""
+def visible_at(now: Any) -> ColumnElement[bool]:
+    """Published, not deleted, and its publication time has come (scheduling needs no cron).
+    `now` is a time or a bind parameter."""
     return and_(
-        Article.status == ArticleStatus.published,
-        Article.deleted_at.is_(None),
-        Article.published_at <= now,
+        A.status == ArticleStatus.published.value,
+        A.deleted_at.is_(None),
+        A.published_at <= now,
     )
 
 
+def visible(now: datetime) -> ColumnElement[bool]:
+    return visible_at(bindparam(None, now, type_=A.published_at.type))
+
+
 def relation_options(include: frozenset[str]) -> list[Any]:
-    """Eager loads for the included relations: one extra query each, whatever the page size."""
+    """ORM eager loads for the included relations (admin, sync and webhooks read ORM
+    objects): one extra query each, whatever the page size."""
     options: list[Any] = []
     if "tags" in include:
         options.append(selectinload(Article.tags))
@@ -71,39 +74,79 @@ class ArticleFilters:
     published_before: datetime | None = None
     updated_after: datetime | None = None
 
+    def shape(self) -> tuple[str, ...]:
+        """Which filters are set: statements are built once per shape, then only bound."""
+        names = (*RELATION_FILTERS, *SCALAR_FILTERS)
+        return tuple(name for name in names if getattr(self, name) not in (None, []))
 
-def filtered_articles(session: Session, now: datetime, filters: ArticleFilters) -> Select[Any]:
-    """Visible articles narrowed by the filters (each relation filter is 'any of these slugs')."""
-    query = select(Article).where(visible(now))
-    relation_filters = (
-        (filters.tags, ArticleTag.article_id, ArticleTag.tag_id, Tag),
-        (filters.sources, Citation.article_id, Citation.source_id, Source),
-        (filters.actions, ArticleAction.article_id, ArticleAction.action_id, Action),
-        (filters.authors, ArticleAuthor.article_id, ArticleAuthor.author_id, Author),
-    )
-    for slugs, article_id, target_id, target in relation_filters:
-        if slugs:
+    def params(self, now: datetime) -> dict[str, Any]:
+        """Values for the bind parameters of `filtered_statement`."""
+        return {"now": now} | {name: getattr(self, name) for name in self.shape()}
+
+
+# name -> (link table's article id, link table's target id, target table)
+RELATION_FILTERS = {
+    "tags": (ArticleTag.__table__.c.article_id, ArticleTag.__table__.c.tag_id, Tag.__table__),
+    "sources": (Citation.__table__.c.article_id, Citation.__table__.c.source_id, Source.__table__),
+    "actions": (
+        ArticleAction.__table__.c.article_id,
+        ArticleAction.__table__.c.action_id,
+        Action.__table__,
+    ),
+    "authors": (
+        ArticleAuthor.__table__.c.article_id,
+        ArticleAuthor.__table__.c.author_id,
+        Author.__table__,
+    ),
+}
+SCALAR_FILTERS = {
+    "lang": lambda value: A.lang == value,
+    "published_after": lambda value: A.published_at > value,
+    "published_before": lambda value: A.published_at < value,
+    "updated_after": lambda value: A.updated_at > value,
+}
+
+
+def filtered_statement(shape: tuple[str, ...], columns: tuple[Any, ...]) -> Select[Any]:
+    """Visible articles narrowed by the filters named in `shape`, with bind parameters for
+    their values (`ArticleFilters.params`). A relation filter is 'any of these slugs'."""
+    query = select(*columns).where(visible_at(bindparam("now", type_=A.published_at.type)))
+    for name in shape:
+        if name in RELATION_FILTERS:
+            article_id, target_id, target = RELATION_FILTERS[name]
             query = query.where(
-                Article.id.in_(
+                A.id.in_(
                     select(article_id)
-                    .join(target, target.id == target_id)
-                    .where(target.slug.in_(slugs))
+                    .join(target, target.c.id == target_id)
+                    .where(target.c.slug.in_(bindparam(name, expanding=True)))
                 )
             )
-    if filters.lang:
-        query = query.where(Article.lang == filters.lang)
-    if filters.published_after:
-        query = query.where(Article.published_at > filters.published_after)
-    if filters.published_before:
-        query = query.where(Article.published_at < filters.published_before)
-    if filters.updated_after:
-        query = query.where(Article.updated_at > filters.updated_after)
-    if filters.q:
-        match = SearchMatch(session, filters.q)
-        if match.empty:
-            return query.where(literal(False))
-        query = query.where(Article.id.in_(match.matching_ids()))
+        elif name in SCALAR_FILTERS:
+            column_type = A.lang.type if name == "lang" else A.published_at.type
+            query = query.where(SCALAR_FILTERS[name](bindparam(name, type_=column_type)))
     return query
+
+
+def paged_statements(
+    query: Select[Any], sort: SortKey, after_cursor: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """A page of the query (bind parameters `limit` and the cursor's) and its count."""
+    paged = query.where(sort.after_bound()) if after_cursor else query
+    paged = paged.order_by(*sort.order_by()).limit(bindparam("limit"))
+    count = select(func.count()).select_from(query.with_only_columns(A.id).subquery())
+    return paged, count
+
+
+@functools.lru_cache(maxsize=1024)
+def page_statements(
+    shape: tuple[str, ...], sort: str, after_cursor: bool, with_body: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """`paged_statements` for one query shape, built once.
+
+    Building a statement costs more CPU than running it on SQLite; the bound values are
+    all that changes between two requests of the same shape."""
+    query = filtered_statement(shape, article_columns(with_body))
+    return paged_statements(query, ARTICLE_SORTS[sort], after_cursor)
 
 
 def list_articles(
@@ -120,22 +163,35 @@ def list_articles(
 ) -> Page[ArticleView]:
     """A keyset page of visible articles as views: one statement for the page, one per
     included relation, one more for `count=true`."""
-    query = filtered_articles(session, now, filters)
-    paged, limit = paginate_query(
-        query.with_only_columns(*article_columns(with_body)), sort, cursor, limit
-    )
-    page = page_from_rows(session.execute(paged).all(), sort, limit)
+    params = filters.params(now) | {"limit": limit + 1}
+    if cursor:
+        params |= sort.cursor_params(decode_cursor(cursor, sort))
+    if filters.q:
+        # A search's statement depends on its terms, so it is built each time.
+        match = SearchMatch(session, filters.q)
+        if match.empty:
+            return Page([], None, 0 if count else None)
+        query = filtered_statement(filters.shape(), article_columns(with_body))
+        query = query.where(A.id.in_(match.matching_ids()))
+        paged, counted = paged_statements(query, sort, bool(cursor))
+    else:
+        paged, counted = page_statements(filters.shape(), sort.name, bool(cursor), with_body)
+    connection = session.connection()
+    page = page_from_rows(connection.execute(paged, params).all(), sort, limit)
     items = article_views(session, page.items, include)
-    total = count_rows(session, query) if count else None
+    total = connection.execute(counted, params).scalar_one() if count else None
     return Page(items, page.next_cursor, total)
+
+
+ITEM_BY_SLUG = select(*article_columns(with_body=True)).where(
+    A.slug == bindparam("slug"), visible_at(bindparam("now", type_=A.published_at.type))
+)
 
 
 def get_visible_article(
     session: Session, now: datetime, slug: str, include: frozenset[str]
 ) -> ArticleView:
-    row = session.execute(
-        select(*article_columns(with_body=True)).where(Article.slug == slug, visible(now))
-    ).first()
+    row = session.connection().execute(ITEM_BY_SLUG, {"slug": slug, "now": now}).first()
     if row is None:
         raise NotFound(f"No published article with slug `{slug}`.")
     return article_views(session, [row], include)[0]

@@ -46,8 +46,22 @@ class SortKey:
 
     def after(self, cursor: "Cursor") -> ColumnElement[bool]:
         """Rows strictly after the cursor, as one row-value comparison an index can serve."""
-        value = bindparam(None, cursor.value, type_=self.column.type)
-        ident = bindparam(None, cursor.id, type_=self.id_column.type)
+        return self._after(
+            bindparam(None, cursor.value, type_=self.column.type),
+            bindparam(None, cursor.id, type_=self.id_column.type),
+        )
+
+    def after_bound(self) -> ColumnElement[bool]:
+        """`after` with named bind parameters, for statements built once (`cursor_params`)."""
+        return self._after(
+            bindparam("cursor_value", type_=self.column.type),
+            bindparam("cursor_id", type_=self.id_column.type),
+        )
+
+    def cursor_params(self, cursor: "Cursor") -> dict[str, Any]:
+        return {"cursor_value": cursor.value, "cursor_id": cursor.id}
+
+    def _after(self, value: Any, ident: Any) -> ColumnElement[bool]:
         left = tuple_(self.column, self.id_column)
         right = tuple_(value, ident)
         return left < right if self.descending else left > right

@@ -20,7 +20,7 @@ from api.articles.schemas import (
     article_public,
     article_surrogate_keys,
 )
-from api.articles.service import ArticleFilters, filtered_articles
+from api.articles.service import ArticleFilters, filtered_statement
 from api.core.db import NowDep, SessionDep, sqlite_inline
 from api.core.errors import problem_responses
 from api.core.http import base_url, list_response, reject_unknown_query
@@ -76,21 +76,22 @@ def search_articles(
 ) -> Page[Hit]:
     scored = match.scored().cte("scored")
     sort = SortKey("-relevance", scored.c.score, Article.id, descending=True)  # type: ignore[arg-type]
-    visible_ids = filtered_articles(session, now, filters).with_only_columns(Article.id)
+    visible_ids = filtered_statement(filters.shape(), (Article.id,))
     query = (
         select(*article_columns(with_body), scored.c.score)
         .join(scored, scored.c.article_id == Article.id)
         .where(Article.id.in_(visible_ids))
     )
     paged, limit = paginate_query(query, sort, cursor, limit)
-    rows = page_from_rows(session.execute(paged).all(), sort, limit)
+    params = filters.params(now)
+    rows = page_from_rows(session.execute(paged, params).all(), sort, limit)
     views = article_views(session, rows.items, include)
     page = Page(
         [Hit(view, row.score) for view, row in zip(views, rows.items, strict=True)],
         rows.next_cursor,
     )
     if count:
-        page.total = len(session.execute(query.with_only_columns(Article.id)).all())
+        page.total = len(session.execute(query.with_only_columns(Article.id), params).all())
     return page
 
 
