@@ -1,6 +1,7 @@
 """create_app(): routers, middleware and error handlers; nothing else."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,13 +16,14 @@ from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
 
 from api.actions.public import router as actions_router
 from api.admin.routers import ADMIN_ROUTERS
 from api.articles.public import router as articles_router
 from api.auth.content_keys import ContentKeys
 from api.authors.public import router as authors_router
-from api.core.cache import CacheStats, ResponseCache
+from api.core.cache import CacheStats, ResponseCache, ResponseCacheMiddleware, serve_hit
 from api.core.db import make_engine, make_sessionmaker, utcnow
 from api.core.errors import Problem, install_error_handlers
 from api.core.health import Metrics, MetricsMiddleware
@@ -79,9 +81,31 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await webhook_task
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+class Masthead(FastAPI):
+    """FastAPI with the response cache's fast path in front of all middleware and routing:
+    a cache hit is answered here (see `api.core.cache`)."""
+
+    response_cache: ResponseCache | None = None
+    cors: bool = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.response_cache
+        if cache is not None and scope["type"] == "http":
+            started = time.perf_counter()
+            if await serve_hit(cache, scope, send, cors=self.cors):
+                self.state.metrics.observe(
+                    "GET",
+                    scope["masthead.route"] or "unmatched",
+                    200,
+                    time.perf_counter() - started,
+                )
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Masthead:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = Masthead(
         lifespan=lifespan,
         title="Masthead",
         version="1.0.0",
@@ -124,13 +148,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.cache_stats = CacheStats()
     app.state.metrics = Metrics(app.state.cache_stats)
     if settings.response_cache and not settings.content_keys_required:
-        app.add_middleware(
-            ResponseCache,
+        app.response_cache = ResponseCache(
             engine=lambda: app.state.engine,
             clock=lambda: app.state.clock(),
             stats=app.state.cache_stats,
             max_entries=settings.response_cache_entries,
         )
+        app.add_middleware(ResponseCacheMiddleware, cache=lambda: app.response_cache)
+    app.cors = bool(settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
     if settings.cors_origins:
         app.add_middleware(

@@ -57,6 +57,20 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self.children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one response (label lookups are cached: they cost more than the count)."""
+        key = (method, route, status)
+        children = self.children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self.children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 class MetricsMiddleware:
@@ -85,9 +99,7 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or scope.get("masthead.route") or "unmatched"
-            metrics = self.metrics()
-            metrics.requests.labels(scope["method"], template, str(status)).inc()
-            metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
+            self.metrics().observe(scope["method"], template, status, time.perf_counter() - started)
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")
