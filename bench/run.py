@@ -315,6 +315,21 @@ def cpu_ticks(root: int) -> dict[int, int]:
     return ticks
 
 
+def rss_mb(root: int) -> float:
+    """The largest resident set (VmRSS) among `root` and its descendants, in MB: with
+    `--workers N` the workers are the descendants, so this is the RSS per worker."""
+    largest = 0
+    for pid in process_tree(root):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                largest = max(largest, int(line.split()[1]))
+    return largest / 1024
+
+
 def machine_busy_seconds() -> float:
     """CPU time spent by everything on the machine (all CPUs), from /proc/stat."""
     try:
@@ -1194,6 +1209,7 @@ def run_scale(ctx: dict[str, Any]) -> dict[str, Any]:
     baseline = run_baseline(ctx, [c], "before")
     runs: list[Run] = []
     imports: dict[int, dict[str, Any]] = {}
+    rss: dict[int, float] = {}
     skipped: list[dict[str, Any]] = []
     for size in args.scale:
         bundle = bundle_path(args, size)
@@ -1210,6 +1226,7 @@ def run_scale(ctx: dict[str, Any]) -> dict[str, Any]:
                     r = measure(ctx, server, endpoint, "cold", c)
                     r.dataset_articles = size
                     runs.append(r)
+                rss[size] = rss_mb(server.proc.pid)
             finally:
                 ctx["procs"].stop(server.proc)
         finally:
@@ -1252,10 +1269,19 @@ def run_scale(ctx: dict[str, Any]) -> dict[str, Any]:
         sections,
     )
     import_rows = [
-        [f"{size:,}", fmt(info["import_seconds"], 2), fmt(info["bundle_bytes"] / 1e6, 1)]
+        [
+            f"{size:,}",
+            fmt(info["import_seconds"], 2),
+            fmt(info["bundle_bytes"] / 1e6, 1),
+            fmt(rss.get(size), 0),
+        ]
         for size, info in imports.items()
     ]
-    print_table("Import time by size", ["articles", "import s", "bundle MB"], [import_rows])
+    print_table(
+        "Import time and server memory by size",
+        ["articles", "import s", "bundle MB", "RSS per worker MB (after the runs)"],
+        [import_rows],
+    )
     if skipped:
         print("\nskipped: " + "; ".join(f"{s['path']} ({s['reason']})" for s in skipped))
     for warning in warnings:
@@ -1267,6 +1293,7 @@ def run_scale(ctx: dict[str, Any]) -> dict[str, Any]:
             "connections": c,
             "words": args.words,
             "imports": {str(k): v for k, v in imports.items()},
+            "rss_mb_per_worker": {str(k): v for k, v in rss.items()},
             "skipped": skipped,
         },
         "database": "postgresql" if args.postgres else "sqlite",
