@@ -3,9 +3,14 @@
 It shows what uvicorn alone can do on this machine with the same worker count, so Masthead's
 numbers can be read as a fraction of that ceiling. Served by bench/run.py as
 `uvicorn baseline:app --app-dir bench`.
+
+`GET /spin?ms=N` first burns N ms of CPU: a stand-in for an app whose every request costs
+that much, to tell queueing in the server and load generator from the app's own tail
+latency (see BENCHMARKS.md).
 """
 
 import json
+import time
 
 _ITEMS = [
     {
@@ -37,5 +42,10 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
                 return
     if scope["type"] != "http":
         return
+    if scope["path"] == "/spin":
+        query = dict(part.split("=", 1) for part in scope["query_string"].decode().split("&"))
+        end = time.process_time() + float(query.get("ms", "1")) / 1000
+        while time.process_time() < end:
+            pass
     await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
     await send({"type": "http.response.body", "body": BODY})

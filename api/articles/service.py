@@ -107,10 +107,19 @@ SCALAR_FILTERS = {
 }
 
 
-def filtered_statement(shape: tuple[str, ...], columns: tuple[Any, ...]) -> Select[Any]:
+def filtered_statement(
+    shape: tuple[str, ...], columns: tuple[Any, ...], *, leading: Any = None
+) -> Select[Any]:
     """Visible articles narrowed by the filters named in `shape`, with bind parameters for
-    their values (`ArticleFilters.params`). A relation filter is 'any of these slugs'."""
-    query = select(*columns).where(visible_at(bindparam("now", type_=A.published_at.type)))
+    their values (`ArticleFilters.params`). A relation filter is 'any of these slugs'.
+
+    `leading` (a cursor's condition) comes first: given two upper bounds on one indexed
+    column, SQLite starts its index range at the first, so the cursor's bound must come
+    before the visibility one (a page after 9,000 articles: 0.1 ms instead of 3)."""
+    query = select(*columns)
+    if leading is not None:
+        query = query.where(leading)
+    query = query.where(visible_at(bindparam("now", type_=A.published_at.type)))
     for name in shape:
         if name in RELATION_FILTERS:
             article_id, target_id, target = RELATION_FILTERS[name]
@@ -128,13 +137,21 @@ def filtered_statement(shape: tuple[str, ...], columns: tuple[Any, ...]) -> Sele
 
 
 def paged_statements(
-    query: Select[Any], sort: SortKey, after_cursor: bool
+    shape: tuple[str, ...],
+    columns: tuple[Any, ...],
+    sort: SortKey,
+    after_cursor: bool,
+    matching: Select[Any] | None = None,
 ) -> tuple[Select[Any], Select[Any]]:
-    """A page of the query (bind parameters `limit` and the cursor's) and its count."""
-    paged = query.where(sort.after_bound()) if after_cursor else query
+    """A page of visible, filtered articles (bind parameters `limit`, the filters' and the
+    cursor's) and the count of all of them; `matching` narrows to a search's ids."""
+    paged = filtered_statement(shape, columns, leading=sort.after_bound() if after_cursor else None)
+    counted = filtered_statement(shape, (A.id,))
+    if matching is not None:
+        paged = paged.where(A.id.in_(matching))
+        counted = counted.where(A.id.in_(matching))
     paged = paged.order_by(*sort.order_by()).limit(bindparam("limit"))
-    count = select(func.count()).select_from(query.with_only_columns(A.id).subquery())
-    return paged, count
+    return paged, select(func.count()).select_from(counted.subquery())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -145,8 +162,7 @@ def page_statements(
 
     Building a statement costs more CPU than running it on SQLite; the bound values are
     all that changes between two requests of the same shape."""
-    query = filtered_statement(shape, article_columns(with_body))
-    return paged_statements(query, ARTICLE_SORTS[sort], after_cursor)
+    return paged_statements(shape, article_columns(with_body), ARTICLE_SORTS[sort], after_cursor)
 
 
 def list_articles(
@@ -171,9 +187,13 @@ def list_articles(
         match = SearchMatch(session, filters.q)
         if match.empty:
             return Page([], None, 0 if count else None)
-        query = filtered_statement(filters.shape(), article_columns(with_body))
-        query = query.where(A.id.in_(match.matching_ids()))
-        paged, counted = paged_statements(query, sort, bool(cursor))
+        paged, counted = paged_statements(
+            filters.shape(),
+            article_columns(with_body),
+            sort,
+            bool(cursor),
+            matching=match.matching_ids(),
+        )
     else:
         paged, counted = page_statements(filters.shape(), sort.name, bool(cursor), with_body)
     connection = session.connection()

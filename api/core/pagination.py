@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Select,
+    and_,
     bindparam,
     func,
     select,
@@ -62,9 +63,14 @@ class SortKey:
         return {"cursor_value": cursor.value, "cursor_id": cursor.id}
 
     def _after(self, value: Any, ident: Any) -> ColumnElement[bool]:
+        # The redundant bound on the sort column alone lets an index whose last column is
+        # the sort column (not the id) start at the cursor instead of scanning up to it:
+        # SQLite does not derive that bound from the row-value comparison.
         left = tuple_(self.column, self.id_column)
         right = tuple_(value, ident)
-        return left < right if self.descending else left > right
+        if self.descending:
+            return and_(self.column <= value, left < right)
+        return and_(self.column >= value, left > right)
 
     def value_of(self, row: Any) -> Any:
         return getattr(row, self.column.key)
