@@ -118,6 +118,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.read_engine = (
+        make_engine(settings, url=settings.read_database_url)
+        if settings.read_database_url
+        else None
+    )
+    app.state.read_sessionmaker = (
+        make_sessionmaker(app.state.read_engine) if app.state.read_engine is not None else None
+    )
     app.state.clock = utcnow
     app.state.signup_limiter = make_limiter(settings)
     app.state.outbox_sender = None

@@ -15,7 +15,7 @@ from api.actions.service import (
     record_click,
 )
 from api.articles.service import get_visible_article
-from api.core.db import NowDep, SessionDep, sqlite_inline
+from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import NotFound, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
@@ -32,7 +32,7 @@ router = APIRouter(
     responses=problem_responses(400, 422),
     summary="List calls to action",
 )
-@sqlite_inline
+@public_read
 def list_public_actions(
     request: Request,
     session: SessionDep,
@@ -83,7 +83,7 @@ def list_public_actions(
     responses=problem_responses(404, 422),
     summary="Get one call to action",
 )
-@sqlite_inline
+@public_read
 def get_public_action(
     request: Request,
     session: SessionDep,

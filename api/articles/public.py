@@ -21,7 +21,7 @@ from api.articles.service import (
     list_articles,
     related_articles,
 )
-from api.core.db import NowDep, SessionDep, sqlite_inline
+from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import Unprocessable, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import (
@@ -105,7 +105,7 @@ def shape(
     responses=problem_responses(400, 422),
     summary="List published articles",
 )
-@sqlite_inline
+@public_read
 def list_published_articles(
     request: Request,
     session: SessionDep,
@@ -182,7 +182,7 @@ def list_published_articles(
     responses=problem_responses(404, 422),
     summary="Get one published article",
 )
-@sqlite_inline
+@public_read
 def get_published_article(
     request: Request,
     session: SessionDep,
@@ -208,7 +208,7 @@ def get_published_article(
     responses=problem_responses(404, 422),
     summary="Articles related to one article",
 )
-@sqlite_inline
+@public_read
 def list_related_articles(
     request: Request,
     session: SessionDep,

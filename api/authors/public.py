@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from api.authors.schemas import AUTHOR_FIELDS, AuthorPublic, author_public
 from api.authors.service import AUTHOR_SORTS, get_author, list_authors
-from api.core.db import SessionDep, sqlite_inline
+from api.core.db import SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
@@ -24,7 +24,7 @@ router = APIRouter(
     responses=problem_responses(400, 422),
     summary="List authors",
 )
-@sqlite_inline
+@public_read
 def list_public_authors(
     request: Request,
     session: SessionDep,
@@ -55,7 +55,7 @@ def list_public_authors(
     responses=problem_responses(404, 422),
     summary="Get one author",
 )
-@sqlite_inline
+@public_read
 def get_public_author(
     request: Request,
     session: SessionDep,

@@ -2,18 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import func, select, text, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.engine import Connection
 
 from api.actions.models import Action
 from api.articles.models import Article, ArticleStatus
-
-
-def content_version(connection: Connection) -> int:
-    """The version of all content; it changes (in commit order) with every write."""
-    return int(
-        connection.execute(text("SELECT version FROM content_version WHERE id = 1")).scalar_one()
-    )
 
 
 def next_visibility_change(connection: Connection, now: datetime) -> datetime | None:

@@ -31,7 +31,8 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.changes.service import content_version, next_visibility_change
+from api.changes.service import next_visibility_change
+from api.core.db import CONTENT_VERSION_SQL, content_version
 from api.core.http import etag_matches, unmodified_since
 
 CACHEABLE_PREFIXES = (
@@ -44,7 +45,6 @@ CACHEABLE_PREFIXES = (
     "/feeds/",
 )
 UNCACHEABLE_SUFFIXES = ("/go",)
-VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class SQLiteVersionReader:
         )
 
     def read(self) -> int:
-        row = self.connection.execute(VERSION_SQL).fetchone()
+        row = self.connection.execute(CONTENT_VERSION_SQL).fetchone()
         return int(row[0])
 
 

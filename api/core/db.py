@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -68,9 +68,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(settings: Settings) -> Engine:
-    """Create the engine with each database's specifics (WAL and FKs on SQLite, pooling on PG)."""
-    url = settings.database_url
+CONTENT_VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
+
+
+def content_version(connection: Connection) -> int:
+    """The version of all content; it changes (in commit order) with every write."""
+    return int(connection.exec_driver_sql(CONTENT_VERSION_SQL).scalar_one())
+
+
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    """Create the engine with each database's specifics (WAL and FKs on SQLite, pooling on
+    PG), for `settings.database_url` or another database (`url`, e.g. a read replica)."""
+    url = url or settings.database_url
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         if not memory:
@@ -88,6 +97,8 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_pre_ping=True,
+        # An unreachable server (a replica that went away) fails fast instead of hanging.
+        connect_args={"connect_timeout": 5},
     )
 
 
@@ -108,9 +119,39 @@ def reads_inline(request: Request) -> bool:
     return inline and request.method in ("GET", "HEAD")
 
 
+def is_public_read(request: Request) -> bool:
+    """A GET served by a `public_read` endpoint (not an admin read, not a confirmation link)."""
+    route = request.scope.get("route")
+    return request.method in ("GET", "HEAD") and bool(
+        getattr(getattr(route, "endpoint", None), "public_read", False)
+    )
+
+
+def replica_caught_up(primary: Engine, replica: Engine) -> bool:
+    """The replica holds every write the primary had committed when this was called.
+
+    The primary's version is read first: whatever the replica answers after that, if it
+    is at least that version, it is at least as new as the primary was."""
+    with primary.connect() as connection:
+        wanted = content_version(connection)
+    try:
+        with replica.connect() as connection:
+            return content_version(connection) >= wanted
+    except Exception:
+        return False  # a replica that is away is a replica that lags
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: commit on success, roll back on any error."""
-    session = request.app.state.sessionmaker()
+    """One transaction per request: commit on success, roll back on any error.
+
+    Public reads go to the read replica (`MASTHEAD_READ_DATABASE_URL`) when it has caught
+    up with the primary, so an answer is never older than the primary's content."""
+    state = request.app.state
+    maker = state.sessionmaker
+    use_replica = state.read_sessionmaker is not None and is_public_read(request)
+    if use_replica and await run_in_threadpool(replica_caught_up, state.engine, state.read_engine):
+        maker = state.read_sessionmaker
+    session = maker()
     inline = reads_inline(request)
     try:
         yield session
@@ -137,11 +178,13 @@ async def current_time(request: Request) -> datetime:
     return clock()
 
 
-def sqlite_inline(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """Run a read endpoint on the event loop on SQLite, in the thread pool otherwise.
+def public_read(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Mark an endpoint that only reads public content.
 
-    FastAPI reads the wrapped signature (`functools.wraps`), so parameters, validation and
-    the OpenAPI document are those of the plain function."""
+    Its session may come from the read replica (see `get_session`), and on SQLite it runs
+    on the event loop rather than in the thread pool. FastAPI reads the wrapped signature
+    (`functools.wraps`), so parameters, validation and the OpenAPI document are those of
+    the plain function."""
 
     @functools.wraps(endpoint)
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -150,6 +193,7 @@ def sqlite_inline(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
             return endpoint(*args, **kwargs)
         return await run_in_threadpool(endpoint, *args, **kwargs)
 
+    run.public_read = True  # type: ignore[attr-defined]
     return run
 
 

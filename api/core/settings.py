@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         "sqlite:///./data/masthead.db",
         description="SQLAlchemy URL: `sqlite:///path` or `postgresql+psycopg://user@host/db`.",
     )
+    read_database_url: str | None = Field(
+        None,
+        description="A streaming replica for public reads; used only while it has caught up "
+        "with the primary's content version.",
+    )
     database_pool_size: int = Field(5, ge=1, le=200, description="Connections per worker.")
     database_max_overflow: int = Field(5, ge=0, le=200, description="Extra connections.")
     public_url: AnyHttpUrl | None = Field(
@@ -144,9 +149,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an http(s) origin (no wildcard)")
         return origins
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
-    def known_database(cls, url: str) -> str:
+    def known_database(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
         if not url.startswith(("sqlite://", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
         if url.startswith("postgresql://"):

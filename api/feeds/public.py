@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api.articles.service import ARTICLE_SORTS, ArticleFilters, list_articles
-from api.core.db import NowDep, SessionDep, sqlite_inline
+from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import (
     base_url,
@@ -105,7 +105,7 @@ def _feed_endpoint(path: str, name: str, render: Any, media_type: str, summary: 
     )
     router.add_api_route(
         path,
-        sqlite_inline(endpoint),
+        public_read(endpoint),
         methods=["GET"],
         name=name,
         summary=summary,

@@ -21,7 +21,7 @@ from api.articles.schemas import (
     article_surrogate_keys,
 )
 from api.articles.service import ArticleFilters, filtered_statement
-from api.core.db import NowDep, SessionDep, sqlite_inline
+from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import base_url, list_response, reject_unknown_query
 from api.core.listing import (
@@ -102,7 +102,7 @@ def search_articles(
     responses=problem_responses(400, 422),
     summary="Search published articles",
 )
-@sqlite_inline
+@public_read
 def search_published_articles(
     request: Request,
     session: SessionDep,

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from api.actions.schemas import ActionPublic, action_public
 from api.articles.schemas import ArticlePublic, article_public
 from api.authors.schemas import AuthorPublic, author_public
-from api.core.db import NowDep, SessionDep, sqlite_inline
+from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import base_url, dump_json, public_response, reject_unknown_query
 from api.sources.schemas import SourcePublic, source_public
@@ -58,7 +58,7 @@ class SyncEnvelope(BaseModel):
     responses=problem_responses(400, 422),
     summary="Delta sync",
 )
-@sqlite_inline
+@public_read
 def sync_changes(
     request: Request,
     session: SessionDep,

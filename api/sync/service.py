@@ -23,7 +23,7 @@ from api.articles.models import Article
 from api.articles.service import relation_options, visible
 from api.authors.models import Author
 from api.changes.models import Change
-from api.changes.service import content_version
+from api.core.db import content_version
 from api.core.errors import BadRequest
 from api.sources.models import Source
 from api.tags.models import Tag

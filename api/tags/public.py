@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from api.core.db import NowDep, SessionDep, sqlite_inline
+from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/tags", tags=["tags"], dependencies=[Depends(rejec
     responses=problem_responses(400, 422),
     summary="List tags",
 )
-@sqlite_inline
+@public_read
 def list_public_tags(
     request: Request,
     session: SessionDep,
@@ -55,7 +55,7 @@ def list_public_tags(
     responses=problem_responses(404, 422),
     summary="Get one tag",
 )
-@sqlite_inline
+@public_read
 def get_public_tag(
     request: Request,
     session: SessionDep,

@@ -191,6 +191,52 @@ def _article_events(
     return events
 
 
+def _any_active_hook(session: Session) -> bool:
+    return (
+        session.scalars(
+            select(col(Webhook.id)).where(col(Webhook.active).is_(True)).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def _remember_visibility(session: Session, ids: set[str], now: datetime) -> None:
+    """Record what an article's state is while no hook listens. The fingerprint is left
+    unknown, so the next change to a visible article is reported as `article.updated`
+    (never as a second `article.published`)."""
+    if not ids:
+        return
+    slugs = {
+        article_id: slug
+        for article_id, slug in session.execute(
+            select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(ids))
+        )
+    }
+    visible_ids = set(
+        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now)))
+    )
+    states = {
+        s.article_id: s
+        for s in session.scalars(
+            select(WebhookArticleState).where(col(WebhookArticleState.article_id).in_(ids))
+        )
+    }
+    for article_id in ids:
+        state = states.get(article_id)
+        if article_id not in slugs:
+            if state is not None:
+                session.delete(state)
+            continue
+        if state is None:
+            state = WebhookArticleState(article_id=article_id, was_visible=False)
+            session.add(state)
+        is_visible = article_id in visible_ids
+        state.fingerprint = None
+        state.was_visible = is_visible
+        if is_visible:
+            state.slug = slugs[article_id]
+
+
 def _resource_events(
     session: Session,
     ids_by_entity: dict[str, set[str]],
@@ -299,8 +345,14 @@ def dispatch_events(session: Session, now: datetime, base: str = "") -> Dispatch
     article_ids = set(ids_by_entity.get("article", set()))
     if cursor.last_scan_at is not None and cursor.last_scan_at < now:
         article_ids |= _scheduled_article_ids(session, cursor.last_scan_at, now)
-    events = _article_events(session, article_ids, changed_at, now, base)
-    events += _resource_events(session, ids_by_entity, changed_at, now, base)
+    if _any_active_hook(session):
+        events = _article_events(session, article_ids, changed_at, now, base)
+        events += _resource_events(session, ids_by_entity, changed_at, now, base)
+    else:
+        # Nobody to tell: only remember which articles are visible, without rendering them
+        # (after a bulk import this is the difference between seconds and minutes).
+        _remember_visibility(session, article_ids, now)
+        events = []
     events += _subscriber_events(session, now)
     queued = _queue(session, events, now)
     cursor.last_version = last_version

@@ -4,8 +4,8 @@ the database at the moment a request arrived."""
 import asyncio
 import threading
 
-from api.changes.service import content_version
 from api.core.cache import SharedVersionReader, SQLiteVersionReader, sqlite_path
+from api.core.db import content_version
 from tests.factories import bundle, load, tag
 
 

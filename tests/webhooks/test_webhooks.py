@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from api.core.db import make_engine, make_sessionmaker
 from api.core.settings import load_settings
@@ -133,6 +133,36 @@ def test_each_kind_of_article_change_is_its_own_event(client, as_, receiver, run
     assert bodies[1]["data"]["title"] == "A new headline"
     assert bodies[2]["data"] == {"id": article["id"], "slug": article["slug"]}
     assert bodies[4]["data"] == {"id": article["id"], "slug": article["slug"]}
+
+
+def test_articles_published_before_any_hook_are_updated_not_published_again(
+    client, as_, receiver, run_pass, engine
+):
+    """While no hook listens, passes only remember visibility; a hook created later hears
+    `updated`, `unpublished` and `deleted` for those articles, never a second `published`."""
+    first = create_article(client, as_, title="First")
+    second = create_article(client, as_, title="Second")
+    etag = publish(client, as_, first["id"]).headers["ETag"]
+    publish(client, as_, second["id"])
+    run_pass()
+    with engine.connect() as connection:
+        states = connection.execute(
+            text("SELECT was_visible, fingerprint FROM webhook_article_state")
+        ).all()
+    assert sorted(states) == [(True, None), (True, None)]
+
+    create_hook(client, as_, receiver.url)
+    response = client.patch(
+        f"/v1/admin/articles/{first['id']}",
+        json={"title": "First, corrected"},
+        headers={**as_("editor"), "If-Match": etag},
+    )
+    assert response.status_code == 200, response.text
+    client.post(f"/v1/admin/articles/{second['id']}/unpublish", headers=as_("editor"))
+    run_pass()
+    assert sorted(events_of(receiver)) == ["article.unpublished", "article.updated"]
+    updated = next(json.loads(r.body) for r in receiver.requests if b"updated" in r.body)
+    assert updated["data"]["title"] == "First, corrected"
 
 
 def test_a_hook_gets_only_the_events_it_asked_for(client, as_, receiver, run_pass, engine):
