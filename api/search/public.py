@@ -20,7 +20,7 @@ from api.articles.schemas import (
     article_public,
     article_surrogate_keys,
 )
-from api.articles.service import ArticleFilters, filtered_statement
+from api.articles.service import ArticleFilters, filtered_statement, rows_of_page
 from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import base_url, list_response, reject_unknown_query
@@ -78,9 +78,11 @@ def search_articles(
     sort = SortKey("-relevance", scored.c.score, Article.id, descending=True)  # type: ignore[arg-type]
     # The visibility conditions apply to the joined rows directly: `id IN (visible ids)`
     # would list every visible article on each search (36 ms instead of 1 at 10,000).
-    query = filtered_statement(filters.shape(), (*article_columns(with_body), scored.c.score))
+    query = filtered_statement(filters.shape(), (ARTICLES.c.id, scored.c.score))
     query = query.join_from(ARTICLES, scored, scored.c.article_id == ARTICLES.c.id)
-    paged, limit = paginate_query(query, sort, cursor, limit)
+    page_ids, limit = paginate_query(query, sort, cursor, limit)
+    paged = rows_of_page(page_ids, article_columns(with_body), ())
+    paged = paged.order_by(paged.selected_columns.score.desc(), ARTICLES.c.id.desc())
     params = filters.params(now)
     rows = page_from_rows(session.execute(paged, params).all(), sort, limit)
     views = article_views(session, rows.items, include)
