@@ -1,6 +1,7 @@
 """Reading articles as the public sees them: visibility, filters, sorting, relations."""
 
 import functools
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -99,11 +100,12 @@ RELATION_FILTERS = {
         Author.__table__,
     ),
 }
+# name -> (column, comparison with the bound value)
 SCALAR_FILTERS = {
-    "lang": lambda value: A.lang == value,
-    "published_after": lambda value: A.published_at > value,
-    "published_before": lambda value: A.published_at < value,
-    "updated_after": lambda value: A.updated_at > value,
+    "lang": (A.lang, operator.eq),
+    "published_after": (A.published_at, operator.gt),
+    "published_before": (A.published_at, operator.lt),
+    "updated_after": (A.updated_at, operator.gt),
 }
 
 
@@ -131,8 +133,8 @@ def filtered_statement(
                 )
             )
         elif name in SCALAR_FILTERS:
-            column_type = A.lang.type if name == "lang" else A.published_at.type
-            query = query.where(SCALAR_FILTERS[name](bindparam(name, type_=column_type)))
+            column, compare = SCALAR_FILTERS[name]
+            query = query.where(compare(column, bindparam(name, type_=column.type)))
     return query
 
 

@@ -17,6 +17,7 @@ from api.core.settings import load_settings
 from api.main import create_app
 from api.subscriptions.events import emit
 from api.subscriptions.models import OutboxEvent
+from api.webhooks import events as webhook_events
 from api.webhooks.delivery import deliver_due, make_client
 from api.webhooks.models import WebhookDelivery
 from api.webhooks.worker import dispatch_all, run_webhook_worker, webhook_pass
@@ -136,10 +137,11 @@ def test_each_kind_of_article_change_is_its_own_event(client, as_, receiver, run
 
 
 def test_articles_published_before_any_hook_are_updated_not_published_again(
-    client, as_, receiver, run_pass, engine
+    client, as_, receiver, run_pass, engine, monkeypatch
 ):
     """While no hook listens, passes only remember visibility; a hook created later hears
     `updated`, `unpublished` and `deleted` for those articles, never a second `published`."""
+    monkeypatch.setattr(webhook_events, "ID_CHUNK", 1)  # each article its own chunk
     first = create_article(client, as_, title="First")
     second = create_article(client, as_, title="Second")
     etag = publish(client, as_, first["id"]).headers["ETag"]
