@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -98,7 +99,7 @@ class SQLiteVersionReader:
 
     def __init__(self, path: str) -> None:
         self.connection = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
         )
 
     def read(self) -> int:
@@ -114,6 +115,7 @@ class SharedVersionReader:
         self.engine = engine
         self.waiting: asyncio.Future[int] | None = None
         self.reading = False
+        self.task: asyncio.Task[None] | None = None  # held, so it is not collected mid-read
 
     def _read(self) -> int:
         with self.engine().connect() as connection:
@@ -123,7 +125,7 @@ class SharedVersionReader:
         if self.waiting is None:
             self.waiting = asyncio.get_running_loop().create_future()
             if not self.reading:
-                asyncio.get_running_loop().create_task(self._run())
+                self.task = asyncio.get_running_loop().create_task(self._run())
         return await asyncio.shield(self.waiting)
 
     async def _run(self) -> None:

@@ -10,6 +10,7 @@ workers the passes run one after the other, so each event is queued once.
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,7 +63,7 @@ EVENT_NAMES = (*ARTICLE_EVENTS, *RESOURCE_EVENTS, *SUBSCRIBER_EVENTS)
 BATCH_VERSIONS = 500
 # While no hook listens a pass only records visibility, so it can take far bigger steps
 # (on SQLite an import of 100,000 articles logs a version per row).
-QUIET_BATCH_VERSIONS = 50_000
+QUIET_BATCH_VERSIONS = 5_000
 ID_CHUNK = 1000  # ids per IN list (SQLite caps bound parameters per statement)
 OUTBOX_BATCH = 500
 
@@ -129,6 +130,22 @@ def _fingerprint(public: dict[str, Any]) -> str:
     return hashlib.sha256(dump_json(public)).hexdigest()
 
 
+def _visibility_and_states(
+    session: Session, ids: Collection[str], now: datetime
+) -> tuple[set[str], dict[str, WebhookArticleState]]:
+    """Which of these articles are visible now, and what subscribers were last told."""
+    visible_ids = set(
+        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now)))
+    )
+    states = {
+        s.article_id: s
+        for s in session.scalars(
+            select(WebhookArticleState).where(col(WebhookArticleState.article_id).in_(ids))
+        )
+    }
+    return visible_ids, states
+
+
 def _article_events(
     session: Session,
     ids: set[str],
@@ -145,15 +162,7 @@ def _article_events(
             select(Article).where(col(Article.id).in_(ids)).options(*relation_options(RELATIONS))
         )
     }
-    visible_ids = set(
-        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now)))
-    )
-    states = {
-        s.article_id: s
-        for s in session.scalars(
-            select(WebhookArticleState).where(col(WebhookArticleState.article_id).in_(ids))
-        )
-    }
+    visible_ids, states = _visibility_and_states(session, ids, now)
     events: list[Event] = []
     for article_id in sorted(ids):
         article = articles.get(article_id)
@@ -220,15 +229,7 @@ def _remember_chunk(session: Session, ids: list[str], now: datetime) -> None:
             select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(ids))
         )
     }
-    visible_ids = set(
-        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now)))
-    )
-    states = {
-        s.article_id: s
-        for s in session.scalars(
-            select(WebhookArticleState).where(col(WebhookArticleState.article_id).in_(ids))
-        )
-    }
+    visible_ids, states = _visibility_and_states(session, ids, now)
     for article_id in ids:
         state = states.get(article_id)
         if article_id not in slugs:
