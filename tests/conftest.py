@@ -75,6 +75,8 @@ def empty_all_tables(engine: Engine) -> None:
     """Delete every row; the change log last (deletes log changes), the version reset."""
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM article_search"))
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("DELETE FROM article_search_keys"))
         for table in reversed(metadata.sorted_tables):
             if table.name not in KEPT_TABLES:
                 connection.execute(table.delete())
@@ -108,6 +110,15 @@ def app(settings: Settings, engine: Engine) -> Any:
 
 @pytest.fixture
 def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def uncached_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    """Like `client`, without the whole-response cache: every request runs its queries."""
+    app = create_app(settings.model_copy(update={"response_cache": False}), engine=engine)
+    app.state.clock = lambda: FIXED_NOW
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

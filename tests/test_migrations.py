@@ -169,6 +169,35 @@ def test_models_and_migrations_agree(engine):
     assert diffs == []
 
 
+def test_search_keys_migration_keeps_an_existing_sqlite_index_searchable(tmp_path):
+    """0007 gives every FTS5 row already there its key: edits after the upgrade replace the
+    row instead of adding a second one, and search finds what it found before."""
+    engine = make_engine(load_settings(database_url=f"sqlite:///{tmp_path / 'keys.db'}"))
+    try:
+        migrations.upgrade(engine, "0006")
+        with engine.begin() as connection:
+            for rowid, article_id in ((7, "a" * 32), (9, "b" * 32)):
+                connection.execute(
+                    text(
+                        "INSERT INTO article_search (rowid, article_id, title, subtitle, tags, "
+                        "body) VALUES (:rowid, :article_id, 'Zeppelin', '', '', 'over the city')"
+                    ),
+                    {"rowid": rowid, "article_id": article_id},
+                )
+        migrations.upgrade(engine)
+        with engine.connect() as connection:
+            keys = connection.execute(
+                text("SELECT id, article_id FROM article_search_keys ORDER BY id")
+            ).all()
+            matches = connection.scalars(
+                text("SELECT article_id FROM article_search WHERE article_search MATCH 'zeppelin'")
+            ).all()
+        assert keys == [(7, "a" * 32), (9, "b" * 32)]
+        assert sorted(matches) == ["a" * 32, "b" * 32]
+    finally:
+        engine.dispose()
+
+
 # --- the command line --------------------------------------------------------------------
 
 

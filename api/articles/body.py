@@ -38,7 +38,6 @@ _BLOCK_TAG = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 # The title is the page's only <h1>; headings in a body start at <h2>.
 _H1 = re.compile(r"<(/?)h1\b", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
 # Characters reserved as search-highlight sentinels never reach the index.
 _SENTINELS = str.maketrans("", "", "\ue000\ue001")
 
@@ -59,10 +58,15 @@ def render_markdown(source: str) -> str:
     return sanitise_html(_markdown.render(source))
 
 
+def _words(safe_html: str) -> list[str]:
+    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", safe_html)))
+    # str.split() splits on exactly what `\s` matches, at a tenth of re.sub's cost.
+    return text.translate(_SENTINELS).split()
+
+
 def plain_text(safe_html: str) -> str:
     """The readable text of sanitised HTML: blocks apart, inline markup joined to its words."""
-    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", safe_html)))
-    return _SPACE.sub(" ", text).strip().translate(_SENTINELS)
+    return " ".join(_words(safe_html))
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,6 @@ def derive_body(*, body_html: str | None = None, body_markdown: str | None = Non
         if body_markdown is not None
         else sanitise_html(body_html or "")
     )
-    text = plain_text(safe)
-    words = len(text.split())
-    minutes = max(1, math.ceil(words / WORDS_PER_MINUTE)) if words else 0
-    return Body(safe, text, words, minutes)
+    words = _words(safe)
+    minutes = max(1, math.ceil(len(words) / WORDS_PER_MINUTE)) if words else 0
+    return Body(safe, " ".join(words), len(words), minutes)

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.articles.models import Article
 from tests.conftest import FIXED_NOW
@@ -246,6 +246,46 @@ def test_search_follows_article_writes(client, as_):
     )  # fmt: skip
     assert client.get("/v1/search?q=kadyrov").json()["data"] == []
     assert [h["id"] for h in client.get("/v1/search?q=grozny").json()["data"]] == [article_id]
+
+
+def indexed(engine) -> list[str]:
+    """Article ids in the search index; on SQLite each FTS5 row must sit at its article's key."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            return sorted(connection.scalars(text("SELECT article_id FROM article_search")))
+        rows = connection.execute(
+            text(
+                "SELECT s.article_id, k.article_id FROM article_search AS s "
+                "LEFT JOIN article_search_keys AS k ON k.id = s.rowid"
+            )
+        ).all()
+        keys = connection.scalar(text("SELECT count(*) FROM article_search_keys"))
+    assert all(row_id == key_id for row_id, key_id in rows), rows
+    assert keys == len(rows)
+    return sorted(row_id for row_id, _ in rows)
+
+
+def test_the_search_index_holds_one_row_per_indexed_article_through_writes(client, engine, as_):
+    first = create(client, as_("editor"), title="Kadyrov denies").json()["data"]["id"]
+    second = create(client, as_("editor"), title="Grozny responds").json()["data"]["id"]
+    assert indexed(engine) == sorted([first, second])
+    for title in ("Second title", "Third title"):
+        etag = client.get(f"/v1/admin/articles/{first}", headers=as_("editor")).headers["ETag"]
+        response = client.patch(
+            f"/v1/admin/articles/{first}", json={"title": title},
+            headers={**as_("editor"), "If-Match": etag},
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+    assert indexed(engine) == sorted([first, second])
+    etag = client.get(f"/v1/admin/articles/{first}", headers=as_("editor")).headers["ETag"]
+    deleted = client.delete(
+        f"/v1/admin/articles/{first}", headers={**as_("editor"), "If-Match": etag}
+    )
+    assert deleted.status_code in (200, 204), deleted.text
+    assert indexed(engine) == [second]
+    client.post(f"/v1/admin/articles/{second}/publish", headers=as_("editor"))
+    assert [h["id"] for h in client.get("/v1/search?q=grozny").json()["data"]] == [second]
+    assert client.get("/v1/search?q=third").json()["data"] == []
 
 
 def test_rejected_writes_leave_the_row_unchanged(client, session, as_):

@@ -1,16 +1,13 @@
 """Keyset pagination: constant queries per page whatever its size, and cursor walks that return
 every visible article exactly once, in order (CONTRACT §2 "Listing parameters", STYLE habits)."""
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.articles.models import Article
-from api.main import create_app
 from tests.conftest import FIXED_NOW
 from tests.factories import generated_bundle, iso, load
 
@@ -68,15 +65,6 @@ LIST_QUERIES = [
     pytest.param(f"/v1/search?q={SEARCH_QUERY}", 4, id="search"),
     pytest.param("/v1/articles/{slug}/related", 4, id="related"),
 ]
-
-
-@pytest.fixture
-def uncached_client(settings: Any, engine: Any) -> Iterator[TestClient]:
-    """Like `client`, without the whole-response cache: every request runs its queries."""
-    app = create_app(settings.model_copy(update={"response_cache": False}), engine=engine)
-    app.state.clock = lambda: FIXED_NOW
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 @pytest.mark.parametrize(("url", "most"), LIST_QUERIES)

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from api.articles.models import Article
 from tests.conftest import FIXED_NOW
 from tests.factories import article, bundle, iso, load, tag
 
@@ -399,3 +400,85 @@ def test_syntax_of_the_engines_is_never_syntax_here(client, newsroom_loaded):
 def test_an_empty_q_is_422(client, newsroom_loaded):
     assert client.get("/v1/search?q=").status_code == 422
     assert client.get("/v1/search").status_code == 422
+
+
+# --- pages chosen among the best matches ------------------------------------------------------
+# A page is first chosen among the best 2 x (limit + 1) + 64 matches; it must be the page a
+# ranking of every match gives, or the search must rank every match.
+
+
+def walk(client: TestClient, q: str, limit: int) -> list[str]:
+    seen: list[str] = []
+    params: dict[str, Any] = {"q": q, "limit": limit}
+    for _page in range(200):
+        body = search(client, **params)
+        seen += [hit["slug"] for hit in body["data"]]
+        if body["meta"]["next_cursor"] is None:
+            return seen
+        params["cursor"] = body["meta"]["next_cursor"]
+    raise AssertionError("the walk did not end")
+
+
+def test_a_page_cut_from_the_best_matches_is_the_page_of_all_matches(
+    uncached_client, engine, count_statements
+):
+    # 100 visible matches with distinct scores: the word more often in a shorter body.
+    load(
+        engine,
+        bundle(
+            articles=[
+                article(f"zep-{n:03d}", body_html="<p>" + "zeppelin " * (1 + n) + "</p>")
+                for n in range(100)
+            ]
+        ),
+    )
+    client = uncached_client
+    everything = found(client, "zeppelin")  # limit=100: every match is a candidate
+    assert len(everything) == 100
+    with count_statements() as counter:
+        first = search(client, "zeppelin", limit=5)
+    assert [hit["slug"] for hit in first["data"]] == everything[:5]
+    assert counter.count == 4, "the page came from the candidates: no second ranking"
+    assert walk(client, "zeppelin", 5) == everything
+
+
+def test_hidden_best_matches_fall_back_to_ranking_every_match(
+    uncached_client, engine, count_statements
+):
+    # The 90 best matches are drafts or scheduled: no candidate is visible.
+    hidden = [
+        article(f"draft-{n:02d}", status="draft", title="Zeppelin", body_html="<p>Zeppelin.</p>")
+        for n in range(60)
+    ] + [
+        article(
+            f"later-{n:02d}",
+            title="Zeppelin",
+            published_at=iso(FIXED_NOW + timedelta(days=1)),
+            body_html="<p>Zeppelin.</p>",
+        )
+        for n in range(30)
+    ]
+    shown = [
+        article(f"shown-{n:02d}", body_html="<p>" + "word " * (20 + n) + "zeppelin</p>")
+        for n in range(12)
+    ]
+    load(engine, bundle(articles=[*hidden, *shown]))
+    client = uncached_client
+    expected = found(client, "zeppelin")  # limit=100: every match is a candidate
+    assert sorted(expected) == [f"shown-{n:02d}" for n in range(12)]
+    with count_statements() as counter:
+        first = search(client, "zeppelin", limit=5)
+    assert [hit["slug"] for hit in first["data"]] == expected[:5]
+    assert counter.count == 5, "one more statement: the search ranked every match"
+    assert walk(client, "zeppelin", 5) == expected
+    assert search(client, "zeppelin", count="true")["meta"]["total"] == 12
+
+
+def test_ties_across_the_cut_are_paged_in_id_order_each_once(uncached_client, engine, session):
+    load(
+        engine,
+        bundle(articles=[article(f"tie-{n:03d}", body_html="<p>Zeppelin.</p>") for n in range(90)]),
+    )
+    ids = dict(session.execute(select(Article.slug, Article.id)).all())
+    expected = sorted((slug for slug in ids), key=lambda slug: ids[slug], reverse=True)
+    assert walk(uncached_client, "zeppelin", 7) == expected
