@@ -22,11 +22,18 @@ def _fk(target: str) -> Column:  # type: ignore[type-arg]
 
 class ArticleTag(SQLModel, table=True):
     __tablename__ = "article_tags"
-    __table_args__ = (Index("ix_article_tags_tag_id", "tag_id", "article_id"),)
+    __table_args__ = (
+        Index("ix_article_tags_tag_id", "tag_id", "article_id"),
+        # One tag's articles newest first, without visiting the others (`?tag=`).
+        Index("ix_article_tags_tag_published", "tag_id", "published_at", "article_id"),
+    )
 
     article_id: str = Field(sa_column=_fk("articles.id"))
     tag_id: str = Field(sa_column=_fk("tags.id"))
     position: int = 0
+    # The article's published_at, copied by database triggers (migration 0008) on every
+    # insert here and every change there: no write path can leave it stale.
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class ArticleAuthor(SQLModel, table=True):

@@ -76,9 +76,17 @@ class ArticleFilters:
     updated_after: datetime | None = None
 
     def shape(self) -> tuple[str, ...]:
-        """Which filters are set: statements are built once per shape, then only bound."""
+        """Which filters are set: statements are built once per shape, then only bound.
+        One tag is a shape of its own (`tag`): it has an index in publication order."""
         names = (*RELATION_FILTERS, *SCALAR_FILTERS)
-        return tuple(name for name in names if getattr(self, name) not in (None, []))
+        shape = tuple(name for name in names if getattr(self, name) not in (None, []))
+        if len(self.tags) == 1:
+            return tuple("tag" if name == "tags" else name for name in shape)
+        return shape
+
+    @property
+    def tag(self) -> str:
+        return self.tags[0]
 
     def params(self, now: datetime) -> dict[str, Any]:
         """Values for the bind parameters of `filtered_statement`."""
@@ -100,6 +108,10 @@ RELATION_FILTERS = {
         Author.__table__,
     ),
 }
+LINKS = ArticleTag.__table__
+TAG_ID = (
+    select(Tag.__table__.c.id).where(Tag.__table__.c.slug == bindparam("tag")).scalar_subquery()
+)
 # name -> (column, comparison with the bound value)
 SCALAR_FILTERS = {
     "lang": (A.lang, operator.eq),
@@ -123,7 +135,10 @@ def filtered_statement(
         query = query.where(leading)
     query = query.where(visible_at(bindparam("now", type_=A.published_at.type)))
     for name in shape:
-        if name in RELATION_FILTERS:
+        if name == "tag":
+            tagged = select(LINKS.c.article_id).where(LINKS.c.tag_id == TAG_ID)
+            query = query.where(A.id.in_(tagged))
+        elif name in RELATION_FILTERS:
             article_id, target_id, target = RELATION_FILTERS[name]
             query = query.where(
                 A.id.in_(
@@ -148,14 +163,37 @@ def paged_statements(
     """A page of visible, filtered articles (bind parameters `limit`, the filters' and the
     cursor's) and the count of all of them; `matching` narrows to a search's ids."""
     keys = (A.id,) if sort.column is A.id else (A.id, sort.column)
-    page = filtered_statement(shape, keys, leading=sort.after_bound() if after_cursor else None)
+    if "tag" in shape and sort.column is A.published_at and matching is None:
+        page = _one_tag_by_publication(shape, sort, after_cursor)
+    else:
+        page = filtered_statement(shape, keys, leading=sort.after_bound() if after_cursor else None)
+        page = page.order_by(*sort.order_by()).limit(bindparam("limit"))
     counted = filtered_statement(shape, (A.id,))
     if matching is not None:
         page = page.where(A.id.in_(matching))
         counted = counted.where(A.id.in_(matching))
-    page = page.order_by(*sort.order_by()).limit(bindparam("limit"))
     return rows_of_page(page, columns, sort.order_by()), select(func.count()).select_from(
         counted.subquery()
+    )
+
+
+def _one_tag_by_publication(shape: tuple[str, ...], sort: SortKey, after_cursor: bool) -> Any:
+    """One tag's page in publication order, walked from the link rows' index on (tag_id,
+    published_at, article_id): it stops after `limit` visible articles, where `id IN (the
+    tag's articles)` visited and sorted all of them (growing with the tag)."""
+    links = SortKey(sort.name, LINKS.c.published_at, LINKS.c.article_id, sort.descending)  # type: ignore[arg-type]
+    rest = tuple(name for name in shape if name != "tag")
+    page = filtered_statement(
+        rest,
+        (LINKS.c.article_id.label("id"), LINKS.c.published_at.label("published_at")),
+        leading=links.after_bound() if after_cursor else None,
+    )
+    now = bindparam("now", type_=A.published_at.type)
+    return (
+        page.select_from(LINKS.join(ARTICLES, A.id == LINKS.c.article_id))
+        .where(LINKS.c.tag_id == TAG_ID, LINKS.c.published_at <= now)
+        .order_by(*links.order_by())
+        .limit(bindparam("limit"))
     )
 
 

@@ -284,8 +284,11 @@ def _rewire_links(
     session: Session,
     articles: list[tuple[str, ArticleItem]],
     refs: dict[str, dict[str, str]],
+    published: dict[str, datetime | None],
 ) -> None:
-    """Replace the relations of these articles with the bundle's, in batched statements."""
+    """Replace the relations of these articles with the bundle's, in batched statements.
+    Tag links get their article's publication time here: the trigger that would copy it
+    (migration 0008) then has nothing to do."""
     ids = [article_id for article_id, _ in articles]
     for model in (ArticleAuthor, ArticleTag, ArticleAction, Citation):
         for start in range(0, len(ids), BATCH):
@@ -298,7 +301,12 @@ def _rewire_links(
             )
         for position, slug in enumerate(item.tags):
             rows[ArticleTag].append(
-                {"article_id": article_id, "tag_id": refs["tags"][slug], "position": position}
+                {
+                    "article_id": article_id,
+                    "tag_id": refs["tags"][slug],
+                    "position": position,
+                    "published_at": published[article_id],
+                }
             )
         for position, slug in enumerate(item.actions):
             rows[ArticleAction].append(
@@ -365,7 +373,8 @@ def import_bundle(
         )
         if current.get(article_id, ((), (), (), ())) != wanted:
             rewire.append((article_id, item))
-    _rewire_links(session, rewire, refs)
+    published = {article_ids[row["slug"]]: row["published_at"] for row in article_rows}
+    _rewire_links(session, rewire, refs, published)
 
     # An article whose only change is its relations is still an updated article.
     relinked_only = [(article_id, item) for article_id, item in rewire if item.slug not in touched]

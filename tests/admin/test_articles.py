@@ -1,10 +1,12 @@
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, text
 
-from api.articles.models import Article
+from api.articles.models import Article, ArticleTag
+from api.tags.models import Tag
 from tests.conftest import FIXED_NOW
-from tests.factories import action, author, bundle, iso, load, source, tag
+from tests.factories import action, article, author, bundle, iso, load, source, tag
 
 
 def seed_refs(engine):
@@ -286,6 +288,64 @@ def test_the_search_index_holds_one_row_per_indexed_article_through_writes(clien
     client.post(f"/v1/admin/articles/{second}/publish", headers=as_("editor"))
     assert [h["id"] for h in client.get("/v1/search?q=grozny").json()["data"]] == [second]
     assert client.get("/v1/search?q=third").json()["data"] == []
+
+
+def tag_times(engine) -> dict[str, list[Any]]:
+    """tag slug -> [(article slug, link row's published_at, article's published_at)]."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Tag.slug, Article.slug, ArticleTag.published_at, Article.published_at)
+            .join(ArticleTag, ArticleTag.tag_id == Tag.id)
+            .join(Article, Article.id == ArticleTag.article_id)
+            .order_by(Tag.slug, Article.slug)
+        ).all()
+    times: dict[str, list[Any]] = {}
+    for tag_slug, article_slug, linked, own in rows:
+        times.setdefault(tag_slug, []).append((article_slug, linked, own))
+    return times
+
+
+def assert_link_times_agree(engine) -> None:
+    for rows in tag_times(engine).values():
+        for article_slug, linked, own in rows:
+            assert linked == own, (article_slug, linked, own)
+
+
+def test_tag_links_keep_their_articles_publication_time_through_every_write(client, engine, as_):
+    load(engine, bundle(tags=[tag("rights"), tag("war")], articles=[article("old", tags=["war"])]))
+    assert_link_times_agree(engine)
+    first = create(client, as_("editor"), slug="first", tags=["rights"]).json()["data"]["id"]
+    assert tag_times(engine)["rights"][0][1] is None  # a draft has no time yet
+    url = f"/v1/admin/articles/{first}"
+    assert client.post(f"{url}/publish", headers=as_("editor")).status_code == 200
+    assert tag_times(engine)["rights"][0][1] == FIXED_NOW
+    later = FIXED_NOW + timedelta(days=3)
+    client.post(f"{url}/unpublish", headers=as_("editor"))
+    client.post(f"{url}/publish", json={"published_at": iso(later)}, headers=as_("editor"))
+    assert tag_times(engine)["rights"][0][1] == later
+    etag = client.get(url, headers=as_("editor")).headers["ETag"]
+    patched = client.patch(
+        url, json={"tags": ["rights", "war"]}, headers={**as_("editor"), "If-Match": etag}
+    )
+    assert patched.status_code == 200, patched.text
+    assert [row[:2] for row in tag_times(engine)["war"]] == [
+        ("first", later),
+        ("old", tag_times(engine)["war"][1][2]),
+    ]
+    assert_link_times_agree(engine)
+    # A re-import that moves an article's time moves its links' too.
+    load(
+        engine,
+        bundle(
+            tags=[tag("war")],
+            articles=[article("old", tags=["war"], published_at=iso(FIXED_NOW - timedelta(1)))],
+        ),
+    )
+    assert ("old", FIXED_NOW - timedelta(1), FIXED_NOW - timedelta(1)) in tag_times(engine)["war"]
+    assert_link_times_agree(engine)
+    # And the tag's public list, walked from the links, follows.
+    listed = client.get("/v1/articles?tag=war").json()["data"]
+    assert [a["slug"] for a in listed] == ["old"]  # "first" is scheduled
 
 
 def test_rejected_writes_leave_the_row_unchanged(client, session, as_):

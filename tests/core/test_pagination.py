@@ -58,6 +58,7 @@ LIST_QUERIES = [
     pytest.param("/v1/articles?include=tags,authors,sources,actions", 5, id="articles-all"),
     pytest.param("/v1/articles?count=true", 4, id="articles-count"),
     pytest.param("/v1/articles?tag=tag-1,tag-2,tag-3,tag-4,tag-5&lang=en", 3, id="articles-filter"),
+    pytest.param("/v1/articles?tag=tag-1&lang=en", 3, id="articles-one-tag"),
     pytest.param("/v1/tags", 2, id="tags"),
     pytest.param("/v1/sources", 2, id="sources"),
     pytest.param("/v1/actions?active=all", 1, id="actions"),
@@ -157,6 +158,29 @@ def test_walk_over_a_filtered_list_stays_filtered(client, dataset):
     assert len(walked) == len(set(walked))
     assert set(walked) == expected
     assert len(expected) > 3
+
+
+@pytest.mark.parametrize("sort", ["-published_at", "published_at", "title"])
+@pytest.mark.parametrize("which", [0, 1], ids=["scheduled-article-tag", "deleted-article-tag"])
+def test_walk_over_one_tag_is_that_tags_visible_articles_in_order(
+    client, dataset, session, sort, which
+):
+    """One tag in publication order is walked from the link rows' own index: the scheduled
+    and the deleted article it carries must not appear, and the order must hold."""
+    published = [a for a in dataset["articles"] if a["status"] == "published"]
+    tag = published[which]["tags"][0]
+    walked: list[str] = []
+    url: str | None = f"/v1/articles?tag={tag}&sort={sort}&limit=1&fields=slug"
+    while url:
+        body = client.get(url).json()
+        walked.extend(item["slug"] for item in body["data"])
+        url = body["links"]["next"]
+        assert len(walked) <= DATASET_SIZE, "the walk does not end"
+    tagged = {a["slug"] for a in dataset["articles"] if tag in a["tags"]}
+    expected = [slug for slug in expected_order(dataset, session, sort) if slug in tagged]
+    assert published[which]["slug"] in tagged and published[which]["slug"] not in walked
+    assert len(expected) >= 2
+    assert walked == expected
 
 
 @pytest.mark.parametrize("query", ["", "&sort=title", "&limit=1", "&limit=100"])
