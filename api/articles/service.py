@@ -2,6 +2,7 @@
 
 import functools
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,29 @@ def visible_at(now: Any) -> ColumnElement[bool]:
 
 def visible(now: datetime) -> ColumnElement[bool]:
     return visible_at(bindparam(None, now, type_=A.published_at.type))
+
+
+def visible_article_counts(target: Any, article_id: Any) -> Callable[..., dict[str, int]]:
+    """For a link table's `target` column: visible articles per target, for a page of
+    targets in one grouped statement built once (each request binds ids and the time).
+    An article linked twice to one target counts once."""
+    statement = (
+        select(target, func.count(func.distinct(article_id)))
+        .join(ARTICLES, A.id == article_id)
+        .where(
+            target.in_(bindparam("ids", expanding=True)),
+            visible_at(bindparam("now", type_=A.published_at.type)),
+        )
+        .group_by(target)
+    )
+
+    def counts(session: Session, now: datetime, ids: Sequence[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        rows = session.connection().execute(statement, {"ids": list(ids), "now": now})
+        return {ident: count for ident, count in rows}
+
+    return counts
 
 
 def relation_options(include: frozenset[str]) -> list[Any]:

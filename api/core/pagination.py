@@ -221,6 +221,23 @@ def fetch_page(
     return page
 
 
+def fetch_rows(
+    session: Session,
+    query: Select[Any],
+    *,
+    sort: SortKey,
+    cursor: str | None,
+    limit: int,
+    count: bool,
+) -> Page[Any]:
+    """`fetch_page` for a Core query: the page as plain rows, no ORM objects built."""
+    paged, limit = paginate_query(query, sort, cursor, limit)
+    page = page_from_rows(session.connection().execute(paged).all(), sort, limit)
+    if count:
+        page.total = count_rows(session, query)
+    return page
+
+
 def count_rows(session: Session, query: Select[Any]) -> int:
     """How many rows the (unpaged) query matches."""
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
