@@ -275,6 +275,7 @@ def list_articles(
             bool(cursor),
             matching=match.matching_ids(),
         )
+        params |= match.params()
     else:
         paged, counted = page_statements(filters.shape(), sort.name, bool(cursor), with_body)
     connection = session.connection()

@@ -211,28 +211,17 @@ def fetch_page(
     limit: int,
     count: bool,
     options: Sequence[Any] = (),
+    plain: bool = False,
 ) -> Page[Any]:
-    """Run a keyset-paginated query: one statement for the page, one more for `count=true`."""
+    """Run a keyset-paginated query: one statement for the page, one more for `count=true`.
+    `plain` returns Core rows instead of ORM objects (cheaper, when the caller only reads
+    columns)."""
     paged, limit = paginate_query(query, sort, cursor, limit)
-    rows = session.scalars(paged.options(*options)).all()
+    if plain:
+        rows: Sequence[Any] = session.connection().execute(paged).all()
+    else:
+        rows = session.scalars(paged.options(*options)).all()
     page = page_from_rows(rows, sort, limit)
-    if count:
-        page.total = count_rows(session, query)
-    return page
-
-
-def fetch_rows(
-    session: Session,
-    query: Select[Any],
-    *,
-    sort: SortKey,
-    cursor: str | None,
-    limit: int,
-    count: bool,
-) -> Page[Any]:
-    """`fetch_page` for a Core query: the page as plain rows, no ORM objects built."""
-    paged, limit = paginate_query(query, sort, cursor, limit)
-    page = page_from_rows(session.connection().execute(paged).all(), sort, limit)
     if count:
         page.total = count_rows(session, query)
     return page

@@ -191,10 +191,13 @@ class SearchMatch:
     def empty(self) -> bool:
         return not self.terms
 
+    def params(self) -> dict[str, Any]:
+        """Values for the statements' bind parameters. On SQLite the whole query is one
+        (`match`), so a statement's form does not depend on the query and can be built once."""
+        return {"match": fts5_expression(self.terms)} if self.dialect == "sqlite" else {}
+
     def _fts5_match(self) -> ColumnElement[bool]:
-        return literal_column("article_search").op("MATCH")(
-            bindparam(None, fts5_expression(self.terms), type_=String)
-        )
+        return literal_column("article_search").op("MATCH")(bindparam("match", type_=String))
 
     def _ranked(self) -> Select[Any]:
         """`(key, score)` of every match, on the index alone: the FTS5 rowid on SQLite (an
@@ -227,17 +230,18 @@ class SearchMatch:
         """`(article_id, score)` for every matching article; higher scores rank first."""
         return self._with_article_ids(self._ranked().subquery("ranked"))
 
-    def best(self, size: int, *, at_most: float | None = None) -> Select[Any]:
-        """`scored`, cut to the `size` best (of those scoring `at_most` or less), with their
-        number `n` and lowest score `floor` on every row: enough to know afterwards whether
-        the cut can have changed a page (`search_articles`). The cut is made on the index
-        alone; only the `size` survivors are looked up."""
+    def best(self, *, after_cursor: bool) -> Select[Any]:
+        """`scored`, cut to the `size` best (bind parameter; after a cursor, of those scoring
+        at most `cursor_value`), with their number `n` and lowest score `floor` on every row:
+        enough to know afterwards whether the cut can have changed a page
+        (`search_articles`). The cut is made on the index alone; only the `size` survivors
+        are looked up."""
         inner = self._ranked()
         score = inner.selected_columns.score
-        if at_most is not None:
+        if after_cursor:
             # The expression, not its label: SQLite cannot refer to a result column there.
-            inner = inner.where(score.element <= bindparam(None, at_most, type_=Float))
-        cut = inner.order_by(score.desc()).limit(size).subquery("best")
+            inner = inner.where(score.element <= bindparam("cursor_value", type_=Float))
+        cut = inner.order_by(score.desc()).limit(bindparam("size")).subquery("best")
         return self._with_article_ids(
             cut, func.count().over().label("n"), func.min(cut.c.score).over().label("floor")
         )
@@ -274,7 +278,15 @@ class SearchMatch:
                 )
                 .select_from(fts_table)
                 .join(keys_table, keys_table.c.id == FTS_ROWID)
-                .where(self._fts5_match(), keys_table.c.article_id.in_(article_ids))
+                .where(
+                    self._fts5_match(),
+                    # By rowid, FTS5 seeks the page's rows; by article id it would walk
+                    # every match to compare ids.
+                    FTS_ROWID.in_(
+                        select(keys_table.c.id).where(keys_table.c.article_id.in_(article_ids))
+                    ),
+                ),
+                self.params(),
             )
         else:
             options = (

@@ -63,20 +63,42 @@ def highlight(marked: str) -> str:
 CANDIDATES_PER_ROW, CANDIDATES_EXTRA = 2, 64
 
 
-def _page_statement(scored: Any, filters: ArticleFilters, after: Any, with_body: bool) -> Any:
-    """The page of visible, filtered hits among `scored`, best first (`limit` + 1 rows)."""
+def _page_statement(
+    scored: Any, shape: tuple[str, ...], after_cursor: bool, with_body: bool
+) -> Any:
+    """The page of visible, filtered hits among `scored`, best first (`limit` rows), and
+    the statement of all of them (for the count)."""
     ranked = scored.cte("scored")
     sort = SortKey("-relevance", ranked.c.score, Article.id, descending=True)  # type: ignore[arg-type]
     extra = tuple(c for c in ranked.c if c.key in ("n", "floor"))
     # The visibility conditions apply to the joined rows directly: `id IN (visible ids)`
     # would list every visible article on each search (36 ms instead of 1 at 10,000).
-    query = filtered_statement(filters.shape(), (ARTICLES.c.id, ranked.c.score, *extra))
+    query = filtered_statement(shape, (ARTICLES.c.id, ranked.c.score, *extra))
     query = query.join_from(ARTICLES, ranked, ranked.c.article_id == ARTICLES.c.id)
-    if after is not None:
-        query = query.where(sort.after(after))
-    page_ids = query.order_by(*sort.order_by()).limit(bindparam("limit"))
+    page_ids = query.where(sort.after_bound()) if after_cursor else query
+    page_ids = page_ids.order_by(*sort.order_by()).limit(bindparam("limit"))
     paged = rows_of_page(page_ids, article_columns(with_body), ())
-    return paged.order_by(paged.selected_columns.score.desc(), ARTICLES.c.id.desc()), sort, query
+    return paged.order_by(paged.selected_columns.score.desc(), ARTICLES.c.id.desc()), query
+
+
+# SQLite's search statements do not depend on the query's words (`SearchMatch.params`):
+# built once per form, like the article lists' (building one costs more than running it).
+_BUILT: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+
+
+def search_statements(
+    match: SearchMatch, shape: tuple[str, ...], after_cursor: bool, with_body: bool
+) -> tuple[Any, Any, Any]:
+    """(page among the best candidates, page among all matches, count of all matches)."""
+    key = (shape, after_cursor, with_body)
+    if match.dialect == "sqlite" and key in _BUILT:
+        return _BUILT[key]
+    best, _ = _page_statement(match.best(after_cursor=after_cursor), shape, after_cursor, with_body)
+    full, every = _page_statement(match.scored(), shape, after_cursor, with_body)
+    counted = select(func.count()).select_from(every.with_only_columns(ARTICLES.c.id).subquery())
+    if match.dialect == "sqlite":
+        _BUILT[key] = (best, full, counted)
+    return best, full, counted
 
 
 def _exact(rows: Sequence[Any], limit: int, size: int) -> bool:
@@ -108,15 +130,14 @@ def search_articles(
     """A page of hits: chosen among the best few candidates when that is provably the same
     page (one statement), else among every match (a second statement)."""
     sort = SortKey("-relevance", literal_column("score", Float), Article.id, descending=True)  # type: ignore[arg-type]
-    after = decode_cursor(cursor, sort) if cursor else None
-    params = filters.params(now) | {"limit": limit + 1}
+    params = filters.params(now) | match.params() | {"limit": limit + 1}
+    if cursor:
+        params |= sort.cursor_params(decode_cursor(cursor, sort))
     size = CANDIDATES_PER_ROW * (limit + 1) + CANDIDATES_EXTRA
-    best = match.best(size, at_most=after.value if after else None)
-    paged, sort, _ = _page_statement(best, filters, after, with_body)
-    found = session.execute(paged, params).all()
+    best, full, counted = search_statements(match, filters.shape(), bool(cursor), with_body)
+    found = session.execute(best, params | {"size": size}).all()
     if not _exact(found, limit, size):
-        paged, sort, _ = _page_statement(match.scored(), filters, after, with_body)
-        found = session.execute(paged, params).all()
+        found = session.execute(full, params).all()
     rows = page_from_rows(found, sort, limit)
     views = article_views(session, rows.items, include)
     page = Page(
@@ -124,11 +145,7 @@ def search_articles(
         rows.next_cursor,
     )
     if count:
-        _, _, every = _page_statement(match.scored(), filters, None, with_body)
-        page.total = session.execute(
-            select(func.count()).select_from(every.with_only_columns(ARTICLES.c.id).subquery()),
-            params,
-        ).scalar_one()
+        page.total = session.execute(counted, params).scalar_one()
     return page
 
 

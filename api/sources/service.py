@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from api.articles.models import Citation
 from api.articles.service import visible_article_counts
 from api.core.errors import NotFound
-from api.core.pagination import Page, SortKey, fetch_rows, sort_keys
+from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 from api.sources.models import Source
 
 SOURCES = Source.__table__  # type: ignore[attr-defined]
@@ -34,7 +34,9 @@ def list_sources(
         query = query.where(SOURCES.c.kind == kind)
     if country:
         query = query.where(SOURCES.c.country == country.upper())
-    return fetch_rows(session, query, sort=sort, cursor=cursor, limit=limit, count=count)
+    return fetch_page(
+        session, query, sort=sort, cursor=cursor, limit=limit, count=count, plain=True
+    )
 
 
 def get_source(session: Session, slug: str) -> Source:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from api.articles.models import ArticleTag
 from api.articles.service import visible_article_counts
 from api.core.errors import NotFound
-from api.core.pagination import Page, SortKey, fetch_rows, sort_keys
+from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 from api.tags.models import Tag
 
 TAGS = Tag.__table__  # type: ignore[attr-defined]
@@ -21,7 +21,9 @@ def list_tags(
     session: Session, *, sort: SortKey, cursor: str | None, limit: int, count: bool
 ) -> Page[Any]:
     """A page of tags as rows (the public shape reads their columns, nothing else)."""
-    return fetch_rows(session, select(*TAGS.c), sort=sort, cursor=cursor, limit=limit, count=count)
+    return fetch_page(
+        session, select(*TAGS.c), sort=sort, cursor=cursor, limit=limit, count=count, plain=True
+    )
 
 
 def get_tag(session: Session, slug: str) -> Tag:
