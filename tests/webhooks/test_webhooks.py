@@ -17,7 +17,6 @@ from api.core.settings import load_settings
 from api.main import create_app
 from api.subscriptions.events import emit
 from api.subscriptions.models import OutboxEvent
-from api.webhooks import events as webhook_events
 from api.webhooks.delivery import deliver_due, make_client
 from api.webhooks.models import WebhookDelivery
 from api.webhooks.worker import dispatch_all, run_webhook_worker, webhook_pass
@@ -137,21 +136,21 @@ def test_each_kind_of_article_change_is_its_own_event(client, as_, receiver, run
 
 
 def test_articles_published_before_any_hook_are_updated_not_published_again(
-    client, as_, receiver, run_pass, engine, monkeypatch
+    client, as_, receiver, run_pass, engine
 ):
     """While no hook listens, passes only remember visibility; a hook created later hears
     `updated`, `unpublished` and `deleted` for those articles, never a second `published`."""
-    monkeypatch.setattr(webhook_events, "ID_CHUNK", 1)  # each article its own chunk
     first = create_article(client, as_, title="First")
     second = create_article(client, as_, title="Second")
+    create_article(client, as_, title="Draft")
     etag = publish(client, as_, first["id"]).headers["ETag"]
     publish(client, as_, second["id"])
     run_pass()
     with engine.connect() as connection:
         states = connection.execute(
-            text("SELECT was_visible, fingerprint FROM webhook_article_state")
+            text("SELECT was_visible, slug IS NOT NULL, fingerprint FROM webhook_article_state")
         ).all()
-    assert sorted(states) == [(True, None), (True, None)]
+    assert sorted(states) == [(False, False, None), (True, True, None), (True, True, None)]
 
     create_hook(client, as_, receiver.url)
     response = client.patch(
@@ -165,6 +164,25 @@ def test_articles_published_before_any_hook_are_updated_not_published_again(
     assert sorted(events_of(receiver)) == ["article.unpublished", "article.updated"]
     updated = next(json.loads(r.body) for r in receiver.requests if b"updated" in r.body)
     assert updated["data"]["title"] == "First, corrected"
+
+
+def test_a_scheduled_article_that_appears_while_no_hook_listens_is_not_published_again(
+    client, as_, receiver, run_pass, engine
+):
+    """The quiet pass also notices scheduled articles whose time came, and drops the state
+    of an article that is gone."""
+    later = create_article(client, as_, title="Later")
+    publish(client, as_, later["id"], at=FIXED_NOW + timedelta(hours=1))
+    run_pass()
+    run_pass(FIXED_NOW + timedelta(hours=2))  # its time came; no write in between
+    with engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT article_id, was_visible FROM webhook_article_state")
+        ).all() == [(later["id"], True)]
+    create_hook(client, as_, receiver.url)
+    client.post(f"/v1/admin/articles/{later['id']}/unpublish", headers=as_("editor"))
+    run_pass(FIXED_NOW + timedelta(hours=3))
+    assert events_of(receiver) == ["article.unpublished"]
 
 
 def test_a_hook_gets_only_the_events_it_asked_for(client, as_, receiver, run_pass, engine):
