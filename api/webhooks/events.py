@@ -353,7 +353,8 @@ def dispatch_events(session: Session, now: datetime, base: str = "") -> Dispatch
     cursor = _lock_cursor(session)
     if not _any_active_hook(session):
         # Nobody to tell: only remember which articles are visible, without rendering them.
-        upto = session.scalar(select(func.max(col(Change.version)))) or cursor.last_version
+        newest = session.scalar(select(func.max(col(Change.version))))
+        upto = max(newest or 0, cursor.last_version)
         _remember_visibility(session, cursor.last_version, upto, cursor.last_scan_at, now)
         events = _subscriber_events(session, now)
         _advance(cursor, upto, now)
