@@ -95,8 +95,8 @@ def _tag_text(article: Article) -> str:
 
 _TEXT_FIELDS = ("title", "subtitle", "tags", "body")
 
-# On SQLite an article's FTS5 row has the rowid `article_search_keys` gives it (migration
-# 0007): FTS5 finds a rowid at once, while its unindexed article_id column means a scan.
+# Writes find an article's FTS5 row by its key too: FTS5 seeks a rowid at once, while a
+# condition on its unindexed article_id column scans the whole index.
 _SQLITE_NEW_KEY = text(
     "INSERT INTO article_search_keys (article_id) VALUES (:article_id) "
     "ON CONFLICT (article_id) DO NOTHING"
@@ -129,11 +129,7 @@ def index_documents(session: Session, documents: Sequence[dict[str, Any]]) -> No
         return
     if session.get_bind().dialect.name == "sqlite":
         ids = [doc["article_id"] for doc in documents]
-        # Only rows that exist are deleted: a delete makes FTS5 write out what it holds in
-        # memory, which would cost a bulk import of new articles a segment per batch.
-        indexed = session.scalars(_SQLITE_KEYS, {"ids": ids}).all()
-        if indexed:
-            session.execute(_SQLITE_DELETE_ROWS, {"keys": indexed})
+        _delete_sqlite_rows(session, ids)
         session.execute(_SQLITE_NEW_KEY, [{"article_id": i} for i in ids])
         session.execute(_SQLITE_INSERT_ROW, list(documents))
         return
@@ -170,11 +166,19 @@ def index_articles(session: Session, articles: Iterable[Article]) -> None:
     )
 
 
+def _delete_sqlite_rows(session: Session, article_ids: list[str]) -> bool:
+    """Delete these articles' FTS5 rows, if they have any; whether they had. Only rows that
+    exist are deleted: a delete makes FTS5 write out what it holds in memory, which would
+    cost a bulk import of new articles a segment per batch."""
+    indexed = session.scalars(_SQLITE_KEYS, {"ids": article_ids}).all()
+    if indexed:
+        session.execute(_SQLITE_DELETE_ROWS, {"keys": indexed})
+    return bool(indexed)
+
+
 def remove_from_index(session: Session, article_ids: Sequence[str]) -> None:
     if session.get_bind().dialect.name == "sqlite":
-        indexed = session.scalars(_SQLITE_KEYS, {"ids": list(article_ids)}).all()
-        if indexed:
-            session.execute(_SQLITE_DELETE_ROWS, {"keys": indexed})
+        if _delete_sqlite_rows(session, list(article_ids)):
             session.execute(_SQLITE_DELETE_KEYS, {"ids": list(article_ids)})
         return
     session.execute(delete(pg_table).where(pg_table.c.article_id.in_(article_ids)))

@@ -5,14 +5,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.articles.models import ArticleTag
-from api.articles.service import visible_article_counts
+from api.articles.service import LINKS, visible_article_counts
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 from api.tags.models import Tag
 
 TAGS = Tag.__table__  # type: ignore[attr-defined]
-LINKS = ArticleTag.__table__  # type: ignore[attr-defined]
 TAG_SORTS = sort_keys(TAGS.c.id, name=TAGS.c.name, slug=TAGS.c.slug)
 tag_article_counts = visible_article_counts(LINKS.c.tag_id, LINKS.c.article_id)
 
