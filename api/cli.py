@@ -70,7 +70,7 @@ IMPORT_CACHE_KIB = 1024 * 1024  # SQLite's page cache during an import: up to 1 
 def run_import(
     settings: Settings, raw: object, *, show_progress: bool
 ) -> dict[str, dict[str, int]]:
-    from api.bundle.service import parse_bundle
+    from api.bundle.validation import parse_bundle
 
     engine = make_engine(settings)
     migrations.upgrade(engine)
@@ -91,7 +91,7 @@ def run_import(
 def _import_in_one_transaction(
     engine: Any, bundle: Any, show_progress: bool
 ) -> dict[str, dict[str, int]]:
-    from api.bundle.service import import_bundle
+    from api.bundle.importing import import_bundle
 
     with make_sessionmaker(engine)() as session, session.begin():
         if engine.dialect.name == "sqlite":
@@ -144,7 +144,7 @@ def export_command(
     ] = None,
 ) -> None:
     """Export every item as a content bundle."""
-    from api.bundle.service import export_bundle
+    from api.bundle.exporting import export_bundle
 
     engine = make_engine(settings_or_exit())
     with make_sessionmaker(engine)() as session:

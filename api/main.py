@@ -19,10 +19,10 @@ from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
 from api.actions.public import router as actions_router
-from api.admin.routers import ADMIN_ROUTERS
 from api.articles.public import router as articles_router
 from api.auth.content_keys import ContentKeys
 from api.authors.public import router as authors_router
+from api.changes.service import next_visibility_change
 from api.core.cache import CacheStats, ResponseCache, ResponseCacheMiddleware, serve_hit
 from api.core.db import make_engine, make_sessionmaker, utcnow
 from api.core.errors import Problem, install_error_handlers
@@ -31,6 +31,7 @@ from api.core.health import router as health_router
 from api.core.limits import RequestLimits
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
+from api.editorial.routers import ADMIN_ROUTERS
 from api.feeds.public import router as feeds_router
 from api.search.public import router as search_router
 from api.sources.public import router as sources_router
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             engine=lambda: app.state.engine,
             clock=lambda: app.state.clock(),
             stats=app.state.cache_stats,
+            next_change=next_visibility_change,
             max_entries=settings.response_cache_entries,
         )
         app.add_middleware(ResponseCacheMiddleware, cache=lambda: app.response_cache)

@@ -1,7 +1,6 @@
 """Every table, imported in one place so Alembic and the app see the whole schema."""
 
-from api.actions.models import Action
-from api.admin.models import ArticleRevision, AuditEntry, EntityVersion
+from api.actions.models import Action, ActionClick
 from api.articles.models import (
     Article,
     ArticleAction,
@@ -11,11 +10,12 @@ from api.articles.models import (
 )
 from api.auth.models import ApiToken
 from api.authors.models import Author
-from api.changes.models import ActionClick, Change, ContentVersion
+from api.changes.models import Change, ContentVersion
 from api.core.db import metadata
+from api.editorial.models import ArticleRevision, AuditEntry, EntityVersion
+from api.events.models import OutboxEvent
 from api.sources.models import Source
 from api.subscriptions.models import (
-    OutboxEvent,
     OutboxMessage,
     Subscriber,
     SubscriptionConsent,

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from api.bundle.service import import_bundle, parse_bundle
+from api.bundle.importing import import_bundle
+from api.bundle.validation import parse_bundle
 from api.core.db import make_sessionmaker
 from tests.conftest import FIXED_NOW
 

@@ -1,8 +1,8 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, new_id, utcnow
@@ -48,3 +48,17 @@ def action_is_active(action: Any, now: datetime) -> bool:
     """Open at `now`: started (or no start) and not yet ended. Works on rows too."""
     started = action.starts_at is None or action.starts_at <= now
     return started and (action.ends_at is None or now < action.ends_at)
+
+
+class ActionClick(SQLModel, table=True):
+    """Clicks through an action's tracked link, per day and per citing article: no personal
+    data. `article_id` is '' when the click came from no known article."""
+
+    __tablename__ = "action_clicks"
+
+    action_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
+    )
+    article_id: str = Field(default="", sa_column=Column(String(32), primary_key=True))
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    clicks: int = 0

@@ -16,10 +16,10 @@ from api.actions.service import (
 )
 from api.articles.service import get_visible_article
 from api.core.db import NowDep, SessionDep, public_read
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import NotFound, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
-from api.core.pagination import ItemEnvelope, ListEnvelope
 
 router = APIRouter(
     prefix="/v1/actions", tags=["actions"], dependencies=[Depends(reject_unknown_query)]

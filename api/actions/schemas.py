@@ -4,6 +4,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.actions.models import Action, ActionKind, action_is_active
+from api.bundle.schemas import ActionItem
+from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
 
 
 class ActionPublic(BaseModel):
@@ -41,3 +43,23 @@ def action_public(action: Action, now: datetime, base: str) -> dict[str, Any]:
         "active": action_is_active(action, now),
         "go_url": f"{base}/v1/actions/{action.slug}/go",
     }
+
+
+class ActionCreate(ServerStamped, ActionItem):
+    """A new call to action."""
+
+
+describe(ActionCreate, {
+    "slug": SLUG, "kind": "What the reader is asked to do.", "title": "The call to action.",
+    "description": "Longer explanation (plain text).",
+    "url": "Where the action happens (absolute http(s) URL).",
+    "organisation": "Who runs it.", "starts_at": "Start of the window (RFC 3339).",
+    "ends_at": "End of the window (RFC 3339); null = open-ended.",
+})  # fmt: skip
+
+
+ActionUpdate = update_model(ActionCreate, "an action")
+
+
+class ActionAdmin(ActionPublic, Stamped):
+    """An action, as editors see it."""

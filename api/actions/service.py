@@ -8,8 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from api.actions.models import Action
-from api.changes.models import ActionClick
+from api.actions.models import Action, ActionClick
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 

@@ -22,6 +22,7 @@ from api.articles.service import (
     related_articles,
 )
 from api.core.db import NowDep, SessionDep, public_read
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import Unprocessable, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import (
@@ -34,7 +35,6 @@ from api.core.listing import (
     slug_list_param,
     utc_bound,
 )
-from api.core.pagination import ItemEnvelope, ListEnvelope
 
 router = APIRouter(
     prefix="/v1/articles", tags=["articles"], dependencies=[Depends(reject_unknown_query)]

@@ -1,11 +1,13 @@
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.actions.schemas import ActionPublic, action_public
 from api.articles.models import Article, Citation
 from api.authors.schemas import AuthorPublic, author_public
+from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
+from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
 from api.sources.schemas import SourceRef, source_ref
 from api.tags.schemas import TagRef, tag_ref
 
@@ -147,3 +149,79 @@ def article_surrogate_keys(articles: list[Article], include: frozenset[str]) -> 
         if "actions" in include:
             keys.extend(f"action:{a.id}" for a in article.actions)
     return keys
+
+
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class FeatureImageIn(FeatureImageItem):
+    """The lead image."""
+
+
+class CitationIn(CitationItem):
+    """One citation: which source (by slug), the exact page, what was taken from it."""
+
+
+class ArticleCreate(ServerStamped, ArticleItem):
+    """A new article; it starts as a draft (publish it with `/publish`)."""
+
+    status: ServerOwned = None  # type: ignore[assignment]
+    published_at: ServerOwned = None
+    deleted_at: ServerOwned = None
+    feature_image: FeatureImageIn | None = None
+    tags: list[TagName] = Field(default_factory=list, max_length=50)
+    sources: list[CitationIn] = Field(default_factory=list, max_length=500)
+
+
+describe(FeatureImageIn, {
+    "url": "Image URL (absolute http(s)).", "alt": "Alternative text.",
+    "caption": "Caption or credit.",
+})  # fmt: skip
+
+
+describe(CitationIn, {
+    "source": "The cited source's slug (it must exist; 422 otherwise).",
+    "cited_url": "The exact page cited (absolute http(s) URL), or null.",
+    "context": "One line: what the article took from it.",
+})  # fmt: skip
+
+
+describe(ArticleCreate, {
+    "slug": "URL-safe unique name; made from the title when absent. 409 when taken.",
+    "title": "Headline.", "subtitle": "Standfirst under the headline.",
+    "excerpt": "Short summary; derived from the body when absent.",
+    "body_html": "The body as HTML; sanitised against an allow-list before it is stored.",
+    "body_markdown": "The body as Markdown (CommonMark); rendered and sanitised. Give this "
+    "or `body_html`, not both.",
+    "lang": "BCP 47 language tag.", "canonical_url": "The canonical web page (http(s)).",
+    "feature_image": "Lead image, or null.", "authors": "Author slugs, in byline order.",
+    "tags": "Tag names or slugs, primary first; unknown tags are created.",
+    "sources": "Citations, in order.", "actions": "Action slugs, in order.",
+})  # fmt: skip
+
+
+ArticleUpdate = update_model(ArticleCreate, "an article")
+
+
+class ArticleAdmin(ArticlePublic):
+    """An article as editors see it: any status, with its Markdown source and version."""
+
+    status: Literal["draft", "scheduled", "published"] | None = Field(
+        None, description="`scheduled` = published with a future `published_at`."
+    )
+    body_markdown: str | None = Field(None, description="The Markdown source, if written so.")
+    created_at: datetime | None = Field(None, description="When it was created.")
+    deleted_at: datetime | None = Field(
+        None, description="When it was (soft) deleted; null while it exists."
+    )
+    version: int | None = Field(None, description=VERSION)
+
+
+class PublishRequest(BaseModel):
+    """When to publish: now when absent; a future time schedules the article."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    published_at: datetime | None = Field(
+        None, description="Publication time (RFC 3339); in the future = scheduled."
+    )

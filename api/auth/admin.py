@@ -7,15 +7,15 @@ from fastapi import Body, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.responses import Response
 
-from api.admin.http import admin_response, item_response
-from api.admin.service import record
 from api.auth.dependencies import AdminDep, AdminRouter
 from api.auth.models import ApiToken, Role
 from api.auth.service import get_token, issue_token, list_tokens, revoke_token
 from api.core.db import NowDep, SessionDep
+from api.core.envelopes import ItemEnvelope
 from api.core.errors import problem_responses
 from api.core.http import reject_unknown_query
-from api.core.pagination import ItemEnvelope
+from api.editorial.audit import record
+from api.editorial.http import admin_response, item_response
 
 router = AdminRouter(
     prefix="/v1/admin/tokens",

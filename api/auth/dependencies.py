@@ -13,11 +13,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-from api.admin.http import ADMIN_CACHE_CONTROL
 from api.auth.models import ROLE_RANK, Role
 from api.auth.service import Principal, find_usable_token
 from api.core.db import NowDep, SessionDep
 from api.core.errors import Forbidden, Unauthorized, problem_responses
+from api.editorial.http import ADMIN_CACHE_CONTROL
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="masthead-admin"'}
 ROLE_MARK = "_masthead_required_role"

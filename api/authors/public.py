@@ -8,10 +8,10 @@ from starlette.responses import Response
 from api.authors.schemas import AUTHOR_FIELDS, AuthorPublic, author_public
 from api.authors.service import AUTHOR_SORTS, get_author, list_authors
 from api.core.db import SessionDep, public_read
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
-from api.core.pagination import ItemEnvelope, ListEnvelope
 
 router = APIRouter(
     prefix="/v1/authors", tags=["authors"], dependencies=[Depends(reject_unknown_query)]

@@ -3,6 +3,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from api.authors.models import Author
+from api.bundle.schemas import AuthorItem
+from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
 
 
 class AuthorPublic(BaseModel):
@@ -26,3 +28,20 @@ def author_public(author: Author) -> dict[str, Any]:
         "bio": author.bio,
         "url": author.url,
     }
+
+
+class AuthorCreate(ServerStamped, AuthorItem):
+    """A new author."""
+
+
+describe(AuthorCreate, {
+    "slug": SLUG, "name": "Display name.", "bio": "Short biography (plain text).",
+    "url": "The author's own page (absolute http(s) URL).",
+})  # fmt: skip
+
+
+AuthorUpdate = update_model(AuthorCreate, "an author")
+
+
+class AuthorAdmin(AuthorPublic, Stamped):
+    """An author, as editors see it."""

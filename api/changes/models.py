@@ -1,6 +1,8 @@
-from datetime import date, datetime
+"""The change log and the content version, both written by database triggers."""
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -30,17 +32,3 @@ class Change(SQLModel, table=True):
     changed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
-
-
-class ActionClick(SQLModel, table=True):
-    """Clicks through an action's tracked link, per day and per citing article: no personal
-    data. `article_id` is '' when the click came from no known article."""
-
-    __tablename__ = "action_clicks"
-
-    action_id: str = Field(
-        sa_column=Column(String(32), ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True)
-    )
-    article_id: str = Field(default="", sa_column=Column(String(32), primary_key=True))
-    day: date = Field(sa_column=Column(Date, primary_key=True))
-    clicks: int = 0

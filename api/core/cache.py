@@ -29,10 +29,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.changes.service import next_visibility_change
 from api.core.db import CONTENT_VERSION_SQL, content_version
 from api.core.http import etag_matches, unmodified_since
 
@@ -159,12 +158,14 @@ class ResponseCache:
         engine: Callable[[], Engine],
         clock: Callable[[], datetime],
         stats: CacheStats,
+        next_change: Callable[[Connection, datetime], datetime | None],
         max_entries: int,
         max_body_bytes: int = 1_000_000,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.stats = stats
+        self.next_change = next_change
         self.max_entries = max_entries
         self.max_body_bytes = max_body_bytes
         self.entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
@@ -179,7 +180,7 @@ class ResponseCache:
 
     def _next_change(self, now: datetime) -> datetime | None:
         with self.engine().connect() as connection:
-            return next_visibility_change(connection, now)
+            return self.next_change(connection, now)
 
     async def current_version(self) -> int:
         """The database's content version; entries of any other version are dropped, and

@@ -23,6 +23,7 @@ from api.articles.schemas import (
 )
 from api.articles.service import ArticleFilters, filtered_statement, rows_of_page
 from api.core.db import NowDep, SessionDep, public_read
+from api.core.envelopes import ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import base_url, list_response, reject_unknown_query
 from api.core.listing import (
@@ -34,7 +35,7 @@ from api.core.listing import (
     parse_slugs,
     slug_list_param,
 )
-from api.core.pagination import ListEnvelope, Page, SortKey, decode_cursor, page_from_rows
+from api.core.pagination import Page, SortKey, decode_cursor, page_from_rows
 from api.search.index import MARK_CLOSE, MARK_OPEN, SearchMatch
 
 router = APIRouter(

@@ -2,6 +2,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.bundle.schemas import SourceItem
+from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
 from api.sources.models import Source, SourceKind
 
 
@@ -43,3 +45,24 @@ def source_public(source: Source, article_count: int) -> dict[str, Any]:
         "description": source.description,
         "article_count": article_count,
     }
+
+
+class SourceCreate(ServerStamped, SourceItem):
+    """A new source (outlet, organisation, person...)."""
+
+
+describe(SourceCreate, {
+    "slug": SLUG, "name": "Display name.", "kind": "What sort of source this is.",
+    "url": "Home page (absolute http(s) URL).", "country": "ISO 3166-1 alpha-2 code.",
+    "description": "Who the source is (plain text).",
+})  # fmt: skip
+
+
+SourceUpdate = update_model(SourceCreate, "a source")
+
+
+class SourceAdmin(SourceRef, Stamped):
+    """A source, as editors see it."""
+
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 country code, or null.")
+    description: str | None = Field(None, description="Who the source is (plain text).")

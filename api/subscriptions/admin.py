@@ -9,14 +9,14 @@ from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from api.admin.http import list_response, no_content
-from api.admin.service import record
 from api.auth.dependencies import AdminDep, AdminRouter
 from api.core.db import NowDep, SessionDep
+from api.core.envelopes import ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import reject_unknown_query
 from api.core.listing import CursorParam, Limit
-from api.core.pagination import ListEnvelope
+from api.editorial.audit import record
+from api.editorial.http import list_response, no_content
 from api.subscriptions.models import Subscriber, SubscriberStatus
 from api.subscriptions.service import (
     all_subscribers,

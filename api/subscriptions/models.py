@@ -1,10 +1,9 @@
-"""Subscribers, their consent records (the proof), the email outbox and the event outbox."""
+"""Subscribers, their consent records (the proof) and the email outbox."""
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, new_id, utcnow
@@ -99,16 +98,3 @@ class OutboxMessage(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, sa_column=Column(String(500)))
-
-
-class OutboxEvent(SQLModel, table=True):
-    """A domain event (`subscriber.confirmed`) waiting for a consumer such as webhooks."""
-
-    __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_pending", "consumed_at", "id"),)
-
-    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    name: str = Field(max_length=64)
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    consumed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

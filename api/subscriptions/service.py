@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.core.errors import BadRequest, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
-from api.subscriptions.events import emit
+from api.events.service import emit
 from api.subscriptions.models import (
     OutboxMessage,
     OutboxStatus,

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from api.core.db import NowDep, SessionDep, public_read
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
-from api.core.pagination import ItemEnvelope, ListEnvelope
 from api.tags.schemas import TAG_FIELDS, TagPublic, tag_public
 from api.tags.service import TAG_SORTS, get_tag, list_tags, tag_article_counts
 

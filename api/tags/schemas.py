@@ -2,6 +2,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.bundle.schemas import TagItem
+from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
 from api.tags.models import Tag
 
 
@@ -30,3 +32,23 @@ def tag_ref(tag: Tag) -> dict[str, Any]:
 
 def tag_public(tag: Tag, article_count: int) -> dict[str, Any]:
     return {**tag_ref(tag), "description": tag.description, "article_count": article_count}
+
+
+class TagCreate(ServerStamped, TagItem):
+    """A new tag."""
+
+
+describe(TagCreate, {
+    "slug": SLUG, "name": "Display name.",
+    "hashtag": "Hashtag form, e.g. `#ChechenAntiGayPurge`; made from the name when absent.",
+    "description": "What the tag is about (plain text).",
+})  # fmt: skip
+
+
+TagUpdate = update_model(TagCreate, "a tag")
+
+
+class TagAdmin(TagRef, Stamped):
+    """A tag, as editors see it."""
+
+    description: str | None = Field(None, description="What the tag is about (plain text).")

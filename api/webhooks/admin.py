@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from api.admin.http import item_response, list_response, no_content
-from api.admin.service import record
 from api.auth.dependencies import AdminDep, AdminRouter
 from api.core.db import NowDep, SessionDep
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import reject_unknown_query
 from api.core.listing import Count, CursorParam, Limit
-from api.core.pagination import ItemEnvelope, ListEnvelope
+from api.editorial.audit import record
+from api.editorial.http import item_response, list_response, no_content
 from api.webhooks import service
 from api.webhooks.models import DeliveryStatus
 from api.webhooks.schemas import (

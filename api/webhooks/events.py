@@ -29,10 +29,10 @@ from api.articles.schemas import RELATIONS, article_public
 from api.articles.service import relation_options, visible
 from api.changes.models import Change
 from api.core.http import dump_json
+from api.events.models import OutboxEvent
 from api.sources.models import Source
 from api.sources.schemas import source_public
 from api.sources.service import source_article_counts
-from api.subscriptions.models import OutboxEvent
 from api.tags.models import Tag
 from api.tags.schemas import tag_public
 from api.tags.service import tag_article_counts

@@ -186,7 +186,7 @@ def test_authors_and_sources_by_slug(client, engine):
 def test_action_go_redirects_and_counts_without_personal_data(client, engine, session):
     from sqlalchemy import select
 
-    from api.changes.models import ActionClick
+    from api.actions.models import ActionClick
 
     seed_basic(engine)
     for query in ("", "?from=published-one", "?from=published-one", "?from=a-draft"):

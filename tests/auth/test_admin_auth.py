@@ -6,12 +6,12 @@ import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from api.admin.routers import ADMIN_ROUTERS
 from api.auth.dependencies import AdminRouter, UnguardedRoute, require_role, required_role
 from api.auth.models import Role
 from api.core.settings import load_settings
+from api.editorial.routers import ADMIN_ROUTERS
 from api.main import create_app
-from tests.admin.conftest import bearer
+from tests.auth.tokens import bearer
 
 ALLOWED = {
     Role.contributor: {"contributor", "editor", "admin"},

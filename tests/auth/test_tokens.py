@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from api.auth.models import ApiToken
 from api.auth.service import hash_token
 from api.cli import app as cli
-from tests.admin.conftest import bearer
+from tests.auth.tokens import bearer
 from tests.conftest import FIXED_NOW
 from tests.factories import article, bundle, iso, load
 

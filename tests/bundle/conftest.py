@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 
-from api.bundle.service import export_bundle
+from api.bundle.exporting import export_bundle
 from api.core.db import make_sessionmaker, metadata
 from tests.factories import action, article, author, bundle, source, tag
 

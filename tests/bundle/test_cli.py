@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
-from api.bundle.service import KINDS
+from api.bundle.validation import KINDS
 from api.cli import app
 from tests.bundle.conftest import exported, small_bundle
 from tests.factories import load

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.bundle.service import KINDS, BundleError
+from api.bundle.validation import KINDS, BundleError
 from api.core import migrations
 from api.core.db import make_engine
 from api.core.settings import load_settings

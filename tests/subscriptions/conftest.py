@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 
 from api.core.settings import Settings
 from api.subscriptions.outbox import deliver_pending
-from tests.admin.conftest import as_, tokens  # noqa: F401  (shared fixtures)
 
 CLIENT_ADDRESS = "203.0.113.77"
 

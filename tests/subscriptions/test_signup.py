@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.core.db import make_sessionmaker
+from api.events.models import OutboxEvent
 from api.subscriptions.models import (
-    OutboxEvent,
     OutboxMessage,
     Subscriber,
     SubscriptionConsent,

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 
-from tests.admin.conftest import as_, tokens  # noqa: F401  (shared fixtures)
 from tests.conftest import FIXED_NOW
 from tests.factories import article, bundle, load, source, tag
 
@@ -180,7 +179,7 @@ def test_replaying_random_writes_converges_to_the_public_state(
     client,
     engine,
     app,
-    as_,  # noqa: F811
+    as_,
     seed,
 ):
     load(engine, bundle(tags=[tag("rights")], sources=[source("hrw")]))

@@ -17,7 +17,6 @@ from api.main import create_app
 from api.webhooks.admin import router as webhooks_router
 from api.webhooks.delivery import Outcome, make_client
 from api.webhooks.worker import webhook_pass
-from tests.admin.conftest import as_, tokens  # noqa: F401  (fixtures)
 from tests.conftest import FIXED_NOW
 
 

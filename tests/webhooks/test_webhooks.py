@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 
 from api.core.db import make_engine, make_sessionmaker
 from api.core.settings import load_settings
+from api.events.models import OutboxEvent
+from api.events.service import emit
 from api.main import create_app
-from api.subscriptions.events import emit
-from api.subscriptions.models import OutboxEvent
 from api.webhooks.delivery import deliver_due, make_client
 from api.webhooks.models import WebhookDelivery
 from api.webhooks.worker import dispatch_all, run_webhook_worker, webhook_pass

@@ -10,9 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.actions.models import Action
-from api.admin.models import ArticleRevision, EntityVersion
-from api.admin.schemas import ArticleCreate, merged, writable_fields
-from api.admin.service import bump_version, current_version, record, start_versioning
 from api.articles.body import Body, derive_body
 from api.articles.models import (
     Article,
@@ -22,19 +19,23 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
-from api.articles.schemas import RELATIONS, article_public
+from api.articles.schemas import RELATIONS, ArticleCreate, article_public
 from api.articles.service import ARTICLE_SORTS, relation_options
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.authors.models import Author
-from api.bundle.service import _hashtag
 from api.core.db import new_id
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.core.http import dump_json
 from api.core.pagination import Page, fetch_page
+from api.editorial.audit import record
+from api.editorial.models import ArticleRevision, EntityVersion
+from api.editorial.schemas import merged, writable_fields
+from api.editorial.versions import bump_version, current_version, start_versioning
 from api.search.index import index_articles, remove_from_index
 from api.sources.models import Source
 from api.tags.models import Tag
+from api.tags.naming import hashtag_for
 
 ENTITY = "article"
 LIST_SORT = ARTICLE_SORTS["-updated_at"]
@@ -188,7 +189,9 @@ def _tag_ids(session: Session, names: list[str], now: datetime) -> list[str]:
     for slug in slugs:
         if slug not in found:
             name = named[slug] if named[slug] != slug else slug.replace("-", " ").title()
-            tag = Tag(slug=slug, name=name, hashtag=_hashtag(name), created_at=now, updated_at=now)
+            tag = Tag(
+                slug=slug, name=name, hashtag=hashtag_for(name), created_at=now, updated_at=now
+            )
             session.add(tag)
             session.flush()
             found[slug] = tag.id

@@ -1,13 +1,18 @@
-"""`/v1/admin/{tags,sources,actions,authors}`: the same five routes for each resource."""
+"""The same five admin routes for each resource (`/v1/admin/{tags,sources,actions,authors}`)."""
 
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from api.admin.http import check_if_match, item_response, list_response, no_content
-from api.admin.resources import (
-    RESOURCES,
+from api.auth.dependencies import AdminRouter, ContributorDep, EditorDep
+from api.core.db import NowDep, SessionDep
+from api.core.envelopes import ItemEnvelope, ListEnvelope
+from api.core.errors import problem_responses
+from api.core.http import base_url, reject_unknown_query
+from api.core.listing import Count, CursorParam, Limit
+from api.editorial.http import check_if_match, item_response, list_response, no_content
+from api.editorial.resources import (
     Resource,
     admin_shape,
     create_item,
@@ -16,13 +21,7 @@ from api.admin.resources import (
     list_items,
     update_item,
 )
-from api.admin.service import current_version, versions_of
-from api.auth.dependencies import AdminRouter, ContributorDep, EditorDep
-from api.core.db import NowDep, SessionDep
-from api.core.errors import problem_responses
-from api.core.http import base_url, reject_unknown_query
-from api.core.listing import Count, CursorParam, Limit
-from api.core.pagination import ItemEnvelope, ListEnvelope
+from api.editorial.versions import current_version, versions_of
 
 IdPath = Annotated[str, Path(max_length=32, description="The item's id.")]
 Force = Annotated[
@@ -145,6 +144,3 @@ def resource_router(resource: Resource) -> AdminRouter:
         return no_content()
 
     return router
-
-
-routers = [resource_router(resource) for resource in RESOURCES.values()]

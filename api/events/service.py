@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.subscriptions.models import OutboxEvent
+from api.events.models import OutboxEvent
 
 EVENT_NAMES = ("subscriber.confirmed",)
 

@@ -1,4 +1,6 @@
-"""Editing tags, sources, actions and authors: one set of rules for the four of them."""
+"""Editing tags, sources, actions and authors: one set of rules for the four of them.
+
+Each domain describes itself as a `Resource` in its own `admin.py`."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,23 +13,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from api.actions.models import Action
-from api.actions.schemas import action_public
-from api.admin import schemas
-from api.admin.models import EntityVersion
-from api.admin.service import bump_version, record, start_versioning, versions_of
-from api.articles.models import Article, ArticleAction, ArticleAuthor, ArticleTag, Citation
+from api.articles.models import Article
 from api.auth.service import Principal
-from api.authors.models import Author
-from api.authors.schemas import author_public
-from api.bundle.service import _hashtag
 from api.core.errors import Conflict, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
+from api.editorial import schemas
+from api.editorial.audit import record
+from api.editorial.models import EntityVersion
+from api.editorial.versions import bump_version, start_versioning
 from api.search.index import index_articles
-from api.sources.models import Source
-from api.sources.schemas import source_ref
-from api.tags.models import Tag
-from api.tags.schemas import tag_ref
 
 Shape = Callable[[Any, datetime, str], dict[str, Any]]
 
@@ -46,43 +40,19 @@ class Resource:
     shape: Shape
     link_model: type[Any]
     link_column: Any
+    derive: Callable[[dict[str, Any]], None] | None = None
+    """Fills derived columns (a tag's hashtag) into the values about to be written."""
+    in_search_text: bool = False
+    """Whether articles' search text includes this item (so a rename reindexes them)."""
 
     def slug_from(self, data: BaseModel) -> str:
         given = getattr(data, "slug", None)
         return given or slugify(getattr(data, self.name_field), max_length=200, word_boundary=True)
 
 
-def _stamps(row: Any) -> dict[str, Any]:
+def stamps(row: Any) -> dict[str, Any]:
+    """The timestamps every admin shape carries."""
     return {"created_at": row.created_at, "updated_at": row.updated_at}
-
-
-RESOURCES = {
-    "tags": Resource(
-        "tag", "tags", Tag, schemas.TagCreate, schemas.TagUpdate, schemas.TagAdmin, "name",
-        lambda t, _now, _base: {**tag_ref(t), "description": t.description, **_stamps(t)},
-        ArticleTag, ArticleTag.tag_id,
-    ),
-    "sources": Resource(
-        "source", "sources", Source, schemas.SourceCreate, schemas.SourceUpdate,
-        schemas.SourceAdmin, "name",
-        lambda s, _now, _base: {
-            **source_ref(s), "country": s.country, "description": s.description, **_stamps(s)
-        },
-        Citation, Citation.source_id,
-    ),
-    "actions": Resource(
-        "action", "actions", Action, schemas.ActionCreate, schemas.ActionUpdate,
-        schemas.ActionAdmin, "title",
-        lambda a, now, base: {**action_public(a, now, base), **_stamps(a)},
-        ArticleAction, ArticleAction.action_id,
-    ),
-    "authors": Resource(
-        "author", "authors", Author, schemas.AuthorCreate, schemas.AuthorUpdate,
-        schemas.AuthorAdmin, "name",
-        lambda a, _now, _base: {**author_public(a), **_stamps(a)},
-        ArticleAuthor, ArticleAuthor.author_id,
-    ),
-}  # fmt: skip
 
 
 def admin_shape(
@@ -121,8 +91,8 @@ def _ensure_slug_free(session: Session, resource: Resource, slug: str, own_id: s
 def _column_values(resource: Resource, data: BaseModel) -> dict[str, Any]:
     values = {name: getattr(data, name) for name in schemas.writable_fields(resource.create)}
     values["slug"] = resource.slug_from(data)
-    if resource.model is Tag and not values.get("hashtag"):
-        values["hashtag"] = _hashtag(values["name"])
+    if resource.derive is not None:
+        resource.derive(values)
     return values
 
 
@@ -163,7 +133,7 @@ def update_item(
         setattr(row, name, value)
     row.updated_at = now
     _flush(session, resource, values["slug"])
-    if resource.model is Tag:
+    if resource.in_search_text:
         _reindex_articles_linked(session, resource, row.id, now)
     record(session, principal, f"{resource.name}.update", resource.name, row.id, now)
     return row
@@ -214,7 +184,7 @@ def delete_item(
     if ids:
         session.execute(update(Article).where(Article.id.in_(ids)).values(updated_at=now))
         session.flush()
-        if resource.model is Tag:
+        if resource.in_search_text:
             index_articles(
                 session,
                 session.scalars(
@@ -229,6 +199,3 @@ def delete_item(
     session.delete(row)
     session.flush()
     record(session, principal, f"{resource.name}.delete", resource.name, row.id, now)
-
-
-__all__ = ["RESOURCES", "Resource", "versions_of"]

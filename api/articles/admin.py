@@ -5,24 +5,19 @@ from typing import Annotated, Any, Literal
 from fastapi import Body, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from api.admin import articles_service as service
-from api.admin.http import admin_response, check_if_match, item_response, list_response
-from api.admin.schemas import (
-    ArticleAdmin,
-    ArticleCreate,
-    ArticleUpdate,
-    PublishRequest,
-    RevisionPublic,
-)
-from api.admin.service import current_version, versions_of
+from api.articles import editing as service
 from api.articles.models import Article
+from api.articles.schemas import ArticleAdmin, ArticleCreate, ArticleUpdate, PublishRequest
 from api.auth.dependencies import AdminRouter, ContributorDep, EditorDep
 from api.auth.service import Principal
 from api.core.db import NowDep, SessionDep
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import base_url, reject_unknown_query
 from api.core.listing import Count, CursorParam, Limit
-from api.core.pagination import ItemEnvelope, ListEnvelope
+from api.editorial.http import admin_response, check_if_match, item_response, list_response
+from api.editorial.schemas import RevisionPublic
+from api.editorial.versions import current_version, versions_of
 
 router = AdminRouter(
     prefix="/v1/admin/articles",

@@ -1,4 +1,5 @@
-"""Tokens of every kind, made through the real token service, for admin API tests."""
+"""Tokens of every kind, made through the real token service, for admin API tests (a plugin
+of the root conftest, so every test module can ask for `tokens` and `as_`)."""
 
 from datetime import timedelta
 from typing import Any

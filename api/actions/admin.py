@@ -1,6 +1,7 @@
-"""GET /v1/admin/actions/{id}/clicks: how often readers followed a call to action."""
+"""`/v1/admin/actions`: actions through the shared resource routes, and their click counts."""
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Path
 from pydantic import BaseModel, Field
@@ -8,15 +9,36 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from api.actions.models import Action
+from api.actions.schemas import ActionAdmin, ActionCreate, ActionUpdate, action_public
 from api.actions.service import click_counts
-from api.admin.http import admin_response
-from api.articles.models import Article
+from api.articles.models import Article, ArticleAction
 from api.auth.dependencies import AdminRouter, EditorDep
 from api.core.db import SessionDep
 from api.core.errors import NotFound, problem_responses
 from api.core.http import reject_unknown_query
+from api.editorial.http import admin_response
+from api.editorial.resource_routes import resource_router
+from api.editorial.resources import Resource, stamps
 
-router = AdminRouter(
+
+def render_admin_action(action: Action, now: datetime, base: str) -> dict[str, Any]:
+    return {**action_public(action, now, base), **stamps(action)}
+
+
+ACTION_RESOURCE = Resource(
+    name="action",
+    plural="actions",
+    model=Action,
+    create=ActionCreate,
+    update=ActionUpdate,
+    admin=ActionAdmin,
+    name_field="title",
+    shape=render_admin_action,
+    link_model=ArticleAction,
+    link_column=ArticleAction.action_id,
+)
+router = resource_router(ACTION_RESOURCE)
+clicks_router = AdminRouter(
     prefix="/v1/admin/actions",
     tags=["admin: actions"],
     dependencies=[Depends(reject_unknown_query)],
@@ -37,7 +59,7 @@ class ActionClicks(BaseModel):
     by_article: list[ArticleClicks] = Field(description="Clicks per citing article, most first.")
 
 
-@router.get(
+@clicks_router.get(
     "/{action_id}/clicks",
     response_model=ActionClicks,
     responses=problem_responses(401, 403, 404, 422),

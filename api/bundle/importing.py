@@ -1,14 +1,11 @@
-"""Import and export of the content bundle: idempotent by slug, all-or-nothing, batched."""
+"""Import of a validated content bundle: idempotent by slug, all-or-nothing, batched."""
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-from slugify import slugify
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,21 +24,16 @@ from api.bundle.schemas import (
     ArticleItem,
     Bundle,
     BundleItem,
-    describe_location,
 )
+from api.bundle.validation import KINDS, BundleError
 from api.core.db import new_id
-from api.core.errors import Unprocessable
 from api.search.index import index_articles, index_documents, tag_search_text
 from api.sources.models import Source
 from api.tags.models import Tag
+from api.tags.naming import hashtag_for
 
 Progress = Callable[[str, int, int], None]
 BATCH = 1000
-KINDS = ("authors", "tags", "sources", "actions", "articles")
-
-
-class BundleError(Unprocessable):
-    """The bundle is refused whole; `detail` names the offending item."""
 
 
 @dataclass
@@ -60,80 +52,6 @@ class ImportReport:
                 ("unchanged", self.unchanged),
             )
         }
-
-
-def parse_bundle(raw: Any) -> Bundle:
-    """Validate a decoded bundle, or raise BundleError naming the first bad item."""
-    try:
-        bundle = Bundle.model_validate(raw)
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        where = describe_location(raw, tuple(first["loc"]))
-        raise BundleError(
-            f"Bundle refused, nothing was imported: {where}: {first['msg']}.",
-            errors=[
-                {
-                    "loc": ["body", *e["loc"]],
-                    "msg": f"{describe_location(raw, tuple(e['loc']))}: {e['msg']}",
-                }
-                for e in errors[:20]
-            ],
-        ) from None
-    check_references(bundle)
-    return bundle
-
-
-def _slug_for(item: BundleItem, fallback: str) -> str:
-    return item.slug or slugify(fallback, max_length=200, word_boundary=True) or new_id()[:12]
-
-
-def check_references(bundle: Bundle) -> None:
-    """Slugs are unique per kind and every reference resolves; raise naming the item."""
-    kinds: dict[str, set[str]] = {}
-    for kind, items, name_of in (
-        ("authors", bundle.authors, lambda i: i.name),
-        ("tags", bundle.tags, lambda i: i.name),
-        ("sources", bundle.sources, lambda i: i.name),
-        ("actions", bundle.actions, lambda i: i.title),
-        ("articles", bundle.articles, lambda i: i.title),
-    ):
-        seen: set[str] = set()
-        ids: set[str] = set()
-        for index, item in enumerate(items):
-            item.slug = _slug_for(item, name_of(item))
-            if item.slug in seen:
-                raise BundleError(
-                    f"Bundle refused, nothing was imported: {kind}[{index}] "
-                    f"(slug {item.slug!r}): the slug is used twice."
-                )
-            if item.id and item.id in ids:
-                raise BundleError(
-                    f"Bundle refused, nothing was imported: {kind}[{index}] "
-                    f"(slug {item.slug!r}): the id is used twice."
-                )
-            seen.add(item.slug)
-            if item.id:
-                ids.add(item.id)
-        kinds[kind] = seen
-    for index, article in enumerate(bundle.articles):
-        label = f"articles[{index}] (slug {article.slug!r})"
-        for kind, slugs in (
-            ("authors", article.authors),
-            ("tags", article.tags),
-            ("actions", article.actions),
-            ("sources", [c.source for c in article.sources]),
-        ):
-            missing = [s for s in slugs if s not in kinds[kind]]
-            if missing:
-                raise BundleError(
-                    f"Bundle refused, nothing was imported: {label}: {kind} refers to "
-                    f"unknown slug {missing[0]!r}."
-                )
-
-
-def _hashtag(name: str) -> str:
-    return "#" + "".join(part[:1].upper() + part[1:] for part in re.findall(r"\w+", name))
 
 
 def _upsert(
@@ -345,7 +263,7 @@ def import_bundle(
     )
     tag_rows = _plain_rows(bundle.tags)
     for row, item in zip(tag_rows, bundle.tags, strict=True):
-        row["hashtag"] = item.hashtag or _hashtag(item.name)
+        row["hashtag"] = item.hashtag or hashtag_for(item.name)
     refs["tags"], changed_tags = _upsert(session, Tag, "tags", tag_rows, now, report, progress)
     # A renamed tag changes the indexed text of every article carrying it, in the bundle or not.
     retagged = _articles_tagged(session, [refs["tags"][slug] for slug in changed_tags])
@@ -429,84 +347,3 @@ def _reindex(session: Session, article_ids: list[str]) -> None:
                 select(Article).where(Article.id.in_(chunk)).options(selectinload(Article.tags))
             ),
         )
-
-
-def _iso_items(rows: Iterable[Any], fields: list[str]) -> list[dict[str, Any]]:
-    return [{name: getattr(row, name) for name in fields} for row in rows]
-
-
-def export_bundle(session: Session) -> dict[str, Any]:
-    """Every item with its id and timestamps; articles reference the others by slug."""
-    common = ["id", "slug", "created_at", "updated_at"]
-    authors = session.scalars(select(Author).order_by(Author.slug)).all()
-    tags = session.scalars(select(Tag).order_by(Tag.slug)).all()
-    sources = session.scalars(select(Source).order_by(Source.slug)).all()
-    actions = session.scalars(select(Action).order_by(Action.slug)).all()
-    articles = session.scalars(
-        select(Article)
-        .order_by(Article.created_at, Article.id)
-        .options(
-            selectinload(Article.authors),
-            selectinload(Article.tags),
-            selectinload(Article.actions),
-            selectinload(Article.citations),
-        )
-    ).all()
-    article_items = []
-    for article in articles:
-        item: dict[str, Any] = {
-            name: getattr(article, name)
-            for name in (
-                *common,
-                "title",
-                "subtitle",
-                "excerpt",
-                "lang",
-                "status",
-                "published_at",
-                "deleted_at",
-                "canonical_url",
-            )
-        }
-        if article.body_markdown is not None:
-            item["body_markdown"] = article.body_markdown
-        else:
-            item["body_html"] = article.body_html
-        item["feature_image"] = (
-            {
-                "url": article.feature_image_url,
-                "alt": article.feature_image_alt,
-                "caption": article.feature_image_caption,
-            }
-            if article.feature_image_url
-            else None
-        )
-        item["authors"] = [a.slug for a in article.authors]
-        item["tags"] = [t.slug for t in article.tags]
-        item["actions"] = [a.slug for a in article.actions]
-        item["sources"] = [
-            {"source": c.source.slug, "cited_url": c.cited_url, "context": c.context}
-            for c in article.citations
-        ]
-        article_items.append(item)
-    return {
-        "format": "masthead-bundle",
-        "version": 1,
-        "authors": _iso_items(authors, [*common, "name", "bio", "url"]),
-        "tags": _iso_items(tags, [*common, "name", "hashtag", "description"]),
-        "sources": _iso_items(sources, [*common, "name", "kind", "url", "country", "description"]),
-        "actions": _iso_items(
-            actions,
-            [
-                *common,
-                "kind",
-                "title",
-                "description",
-                "url",
-                "organisation",
-                "starts_at",
-                "ends_at",
-            ],
-        ),
-        "articles": article_items,
-    }

@@ -1,16 +1,12 @@
-"""Editorial bookkeeping shared by every admin write: versions and the audit log."""
-
-import secrets
-import time
-from datetime import datetime
+"""Versions of editable items: the counter behind every ETag and `If-Match` check."""
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from api.admin.models import AuditEntry, EntityVersion
 from api.auth.service import Principal
 from api.core.errors import PreconditionFailed
+from api.editorial.models import EntityVersion
 
 
 def current_version(session: Session, entity_type: str, entity_id: str) -> EntityVersion:
@@ -80,29 +76,3 @@ def bump_version(
         raise PreconditionFailed(
             "Someone else saved this item first (stale `If-Match`); read it again and re-apply."
         )
-
-
-def audit_id() -> str:
-    """Time-ordered ids, so entries written within one clock tick keep their order."""
-    return f"{time.time_ns():020x}{secrets.token_hex(6)}"
-
-
-def record(
-    session: Session,
-    principal: Principal,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    now: datetime,
-) -> None:
-    """Write an audit entry in the caller's transaction: it commits or rolls back with it."""
-    session.add(
-        AuditEntry(
-            id=audit_id(),
-            token_name=principal.name,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            created_at=now,
-        )
-    )

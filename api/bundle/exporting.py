@@ -1,0 +1,94 @@
+"""Export of the whole content store as one bundle (CONTRACT section 7)."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from api.actions.models import Action
+from api.articles.models import Article
+from api.authors.models import Author
+from api.sources.models import Source
+from api.tags.models import Tag
+
+
+def _iso_items(rows: Iterable[Any], fields: list[str]) -> list[dict[str, Any]]:
+    return [{name: getattr(row, name) for name in fields} for row in rows]
+
+
+def export_bundle(session: Session) -> dict[str, Any]:
+    """Every item with its id and timestamps; articles reference the others by slug."""
+    common = ["id", "slug", "created_at", "updated_at"]
+    authors = session.scalars(select(Author).order_by(Author.slug)).all()
+    tags = session.scalars(select(Tag).order_by(Tag.slug)).all()
+    sources = session.scalars(select(Source).order_by(Source.slug)).all()
+    actions = session.scalars(select(Action).order_by(Action.slug)).all()
+    articles = session.scalars(
+        select(Article)
+        .order_by(Article.created_at, Article.id)
+        .options(
+            selectinload(Article.authors),
+            selectinload(Article.tags),
+            selectinload(Article.actions),
+            selectinload(Article.citations),
+        )
+    ).all()
+    article_items = []
+    for article in articles:
+        item: dict[str, Any] = {
+            name: getattr(article, name)
+            for name in (
+                *common,
+                "title",
+                "subtitle",
+                "excerpt",
+                "lang",
+                "status",
+                "published_at",
+                "deleted_at",
+                "canonical_url",
+            )
+        }
+        if article.body_markdown is not None:
+            item["body_markdown"] = article.body_markdown
+        else:
+            item["body_html"] = article.body_html
+        item["feature_image"] = (
+            {
+                "url": article.feature_image_url,
+                "alt": article.feature_image_alt,
+                "caption": article.feature_image_caption,
+            }
+            if article.feature_image_url
+            else None
+        )
+        item["authors"] = [a.slug for a in article.authors]
+        item["tags"] = [t.slug for t in article.tags]
+        item["actions"] = [a.slug for a in article.actions]
+        item["sources"] = [
+            {"source": c.source.slug, "cited_url": c.cited_url, "context": c.context}
+            for c in article.citations
+        ]
+        article_items.append(item)
+    return {
+        "format": "masthead-bundle",
+        "version": 1,
+        "authors": _iso_items(authors, [*common, "name", "bio", "url"]),
+        "tags": _iso_items(tags, [*common, "name", "hashtag", "description"]),
+        "sources": _iso_items(sources, [*common, "name", "kind", "url", "country", "description"]),
+        "actions": _iso_items(
+            actions,
+            [
+                *common,
+                "kind",
+                "title",
+                "description",
+                "url",
+                "organisation",
+                "starts_at",
+                "ends_at",
+            ],
+        ),
+        "articles": article_items,
+    }

@@ -1,0 +1,28 @@
+"""Every admin router, in the order they are mounted under `/v1/admin`."""
+
+from api.actions.admin import clicks_router as action_clicks_router
+from api.actions.admin import router as actions_router
+from api.articles.admin import router as articles_router
+from api.auth.admin import router as tokens_router
+from api.auth.dependencies import AdminRouter
+from api.authors.admin import router as authors_router
+from api.bundle.admin import router as bundle_router
+from api.editorial.audit import router as audit_router
+from api.sources.admin import router as sources_router
+from api.subscriptions.admin import router as subscribers_router
+from api.tags.admin import router as tags_router
+from api.webhooks.admin import router as webhooks_router
+
+ADMIN_ROUTERS: list[AdminRouter] = [
+    articles_router,
+    tags_router,
+    sources_router,
+    actions_router,
+    authors_router,
+    tokens_router,
+    audit_router,
+    bundle_router,
+    subscribers_router,
+    webhooks_router,
+    action_clicks_router,
+]

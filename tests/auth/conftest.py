@@ -1,1 +1,0 @@
-from tests.admin.conftest import as_, tokens  # noqa: F401  (shared fixtures)
