@@ -37,7 +37,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DATASET_SCRIPT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_dataset.py"
+DATASET_SCRIPT = HERE / "make_dataset.py"
 CACHE_DIR = HERE / ".cache"
 RESULTS_DIR = HERE / "results"
 HOST = "127.0.0.1"
@@ -663,7 +663,7 @@ def import_bundle(
         "import_cpu_seconds": round(import_cpu, 3),
         "migrate_seconds": round(migrate_s, 3),
         "vacuum_analyze_seconds": vacuum_s,
-        "bundle": str(bundle),
+        "bundle": portable(bundle),
         "bundle_bytes": bundle.stat().st_size,
         "report": report,
     }
@@ -916,7 +916,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_model": cpu_model,
         "mem_total_bytes": mem_total,
         "python": platform.python_version(),
-        "python_executable": sys.executable,
+        "interpreter": f"{platform.python_implementation()} {platform.python_version()}",
         "kernel": platform.release(),
         "platform": platform.platform(),
         "loadavg_at_start": os.getloadavg(),
@@ -1070,6 +1070,34 @@ def targets_table(checks: list[dict[str, Any]]) -> None:
         for c in checks
     ]
     print_table("Targets", ["target", "conns", "measured", "verdict"], [rows])
+
+
+def portable(path: Path | str) -> str:
+    """A path as a record keeps it: relative to the repository, else the bare file name.
+
+    Records are committed and compared across machines, so none holds an absolute path.
+    """
+    full = Path(path).expanduser().resolve()
+    with contextlib.suppress(ValueError):
+        return full.relative_to(REPO).as_posix()
+    return full.name
+
+
+def portable_command(argv: list[str]) -> str:
+    """The command line as run from the repository root, e.g. `python bench/run.py --scale 1000`:
+    the interpreter is just `python`, the script and any absolute path argument go through
+    `portable`, and relative arguments stay as typed."""
+    script, *rest = argv
+    words = ["python", portable(script)]
+    for arg in rest:
+        name, eq, value = arg.partition("=")
+        if arg.startswith(("/", "~")):
+            words.append(portable(arg))
+        elif eq and name.startswith("--") and value.startswith(("/", "~")):
+            words.append(f"{name}={portable(value)}")
+        else:
+            words.append(arg)
+    return shlex.join(words)
 
 
 def write_results(args: argparse.Namespace, payload: dict[str, Any], stamp: str) -> Path:
@@ -1355,12 +1383,11 @@ def main(argv: list[str] | None = None) -> int:
         ctx.update(wrk=wrk, lua=lua, response_cache_known=response_cache_setting())
         payload: dict[str, Any] = {
             "started_at": started.isoformat(),
-            "command": shlex.join([sys.executable, *sys.argv]),
-            "cwd": os.getcwd(),
+            "command": portable_command([sys.argv[0], *(sys.argv[1:] if argv is None else argv)]),
             "git_commit": git_commit(),
             "machine": machine_info(),
-            "wrk": {"path": wrk, "version": wrk_version(wrk), "threads": args.threads},
-            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "wrk": {"path": portable(wrk), "version": wrk_version(wrk), "threads": args.threads},
+            "config": {k: portable(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
             "response_cache_setting_exists": ctx["response_cache_known"],
         }
         log(

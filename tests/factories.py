@@ -12,7 +12,7 @@ from api.bundle.validation import parse_bundle
 from api.core.db import make_sessionmaker
 from tests.conftest import FIXED_NOW
 
-DATASET_SCRIPT = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_dataset.py"
+DATASET_SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "make_dataset.py"
 
 
 def iso(moment: datetime) -> str:
@@ -81,7 +81,7 @@ def load(engine: Engine, data: dict[str, Any], now: datetime = FIXED_NOW) -> Any
 
 
 def generated_bundle(articles: int, **options: Any) -> dict[str, Any]:
-    """A deterministic bundle from the shared benchmark generator."""
+    """A deterministic bundle from the project's generator, `bench/make_dataset.py`."""
     spec = importlib.util.spec_from_file_location("make_dataset", DATASET_SCRIPT)
     assert spec and spec.loader, f"missing {DATASET_SCRIPT}"
     module = importlib.util.module_from_spec(spec)

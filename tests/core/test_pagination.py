@@ -11,7 +11,7 @@ from api.articles.models import Article
 from tests.conftest import FIXED_NOW
 from tests.factories import generated_bundle, iso, load
 
-# Articles, tags, sources, actions, authors from the shared benchmark generator, plus one
+# Articles, tags, sources, actions, authors from the project's generator, plus one
 # scheduled-for-later and one deleted article that no public list may show.
 DATASET_SIZE = 60
 SEARCH_QUERY = "ka* OR ri* OR mo* OR ne* OR ta*"
