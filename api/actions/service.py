@@ -4,11 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from api.actions.models import Action, ActionClick
+from api.core.db import insert_on_conflict
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 
@@ -25,8 +25,8 @@ class ActiveFilter(StrEnum):
 
 def active_at(now: datetime) -> ColumnElement[bool]:
     return and_(
-        or_(Action.starts_at.is_(None), Action.starts_at <= now),
-        or_(Action.ends_at.is_(None), Action.ends_at > now),
+        or_(col(Action.starts_at).is_(None), col(Action.starts_at) <= now),
+        or_(col(Action.ends_at).is_(None), col(Action.ends_at) > now),
     )
 
 
@@ -47,12 +47,12 @@ def list_actions(
     elif active is ActiveFilter.false:
         query = query.where(~active_at(now))
     if kind:
-        query = query.where(Action.kind == kind)
+        query = query.where(col(Action.kind) == kind)
     return fetch_page(session, query, sort=sort, cursor=cursor, limit=limit, count=count)
 
 
 def get_action(session: Session, slug: str) -> Action:
-    action = session.scalars(select(Action).where(Action.slug == slug)).first()
+    action = session.scalars(select(Action).where(col(Action.slug) == slug)).first()
     if action is None:
         raise NotFound(f"No action with slug `{slug}`.")
     return action
@@ -66,13 +66,11 @@ def record_click(session: Session, action: Action, article_id: str | None, now: 
         "day": now.date(),
         "clicks": 1,
     }
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = insert(ActionClick).values(**values)
+    statement = insert_on_conflict(session, ActionClick).values(**values)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["action_id", "article_id", "day"],
-            set_={"clicks": ActionClick.clicks + 1},
+            set_={"clicks": col(ActionClick.clicks) + 1},
         )
     )
 
@@ -80,8 +78,8 @@ def record_click(session: Session, action: Action, article_id: str | None, now: 
 def click_counts(session: Session, action_id: str) -> dict[str, int]:
     """Clicks per citing article id ('' for clicks from elsewhere)."""
     rows = session.execute(
-        select(ActionClick.article_id, func.sum(ActionClick.clicks))
-        .where(ActionClick.action_id == action_id)
-        .group_by(ActionClick.article_id)
+        select(col(ActionClick.article_id), func.sum(col(ActionClick.clicks)))
+        .where(col(ActionClick.action_id) == action_id)
+        .group_by(col(ActionClick.article_id))
     )
     return {article_id: int(total) for article_id, total in rows}

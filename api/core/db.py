@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    Engine,
+    MetaData,
+    Result,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -66,6 +76,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def insert_on_conflict(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `model` in the session's dialect, which offers `on_conflict_do_nothing`
+    and `on_conflict_do_update` (the portable `insert` has neither)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT matched (`Session.execute` is typed as
+    returning any `Result`, and only a `CursorResult` has a row count)."""
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 CONTENT_VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"

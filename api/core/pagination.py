@@ -1,14 +1,11 @@
 """Keyset pagination: sort orders, opaque cursors, and the list envelope."""
 
-import base64
-import binascii
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     DateTime,
@@ -22,12 +19,16 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from api.core.errors import BadRequest
+from api.core.opaque import decode_opaque, encode_opaque
 
 T = TypeVar("T")
+# An ORM attribute (`Article.id`) or a Core column (`ARTICLES.c.id`). SQLModel types model
+# attributes as their Python values (`str`), so no precise type fits both.
+SortColumn = Any
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,8 @@ class SortKey:
     """One public sort order: a column, a direction, and the id as tie-breaker."""
 
     name: str
-    column: InstrumentedAttribute[Any]
-    id_column: InstrumentedAttribute[Any]
+    column: SortColumn
+    id_column: SortColumn
     descending: bool
 
     def order_by(self) -> list[ColumnElement[Any]]:
@@ -75,9 +76,7 @@ class SortKey:
         return getattr(row, self.column.key)
 
 
-def sort_keys(
-    id_column: InstrumentedAttribute[Any], **columns: InstrumentedAttribute[Any]
-) -> dict[str, SortKey]:
+def sort_keys(id_column: SortColumn, **columns: SortColumn) -> dict[str, SortKey]:
     """Both directions of each named column: `name` ascending, `-name` descending."""
     keys: dict[str, SortKey] = {}
     for name, column in columns.items():
@@ -97,7 +96,7 @@ def encode_cursor(sort: SortKey, row: Any) -> str:
     value = sort.value_of(row)
     kind = "t" if isinstance(value, datetime) else "s"
     payload = [sort.name, kind, value.isoformat() if kind == "t" else value, row.id]
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode()
+    return encode_opaque(payload)
 
 
 def _cursor_value(sort: SortKey, kind: object, value: object) -> Any:
@@ -134,9 +133,8 @@ def decode_cursor(token: str, sort: SortKey) -> Cursor:
         "The cursor is malformed; pass `meta.next_cursor` from the previous page unchanged."
     )
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        name, kind, value, ident = orjson.loads(raw)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        name, kind, value, ident = decode_opaque(token)
+    except (ValueError, TypeError):
         raise malformed from None
     if name != sort.name:
         raise BadRequest(f"This cursor belongs to sort `{name}`, not `{sort.name}`.")

@@ -1,10 +1,11 @@
 """Versions of editable items: the counter behind every ETag and `If-Match` check."""
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from api.auth.service import Principal
+from api.core.db import insert_on_conflict, rows_matched
 from api.core.errors import PreconditionFailed
 from api.editorial.models import EntityVersion
 
@@ -19,7 +20,7 @@ def versions_of(session: Session, entity_type: str, ids: list[str]) -> dict[str,
         return {}
     rows = session.scalars(
         select(EntityVersion).where(
-            EntityVersion.entity_type == entity_type, EntityVersion.entity_id.in_(ids)
+            col(EntityVersion.entity_type) == entity_type, col(EntityVersion.entity_id).in_(ids)
         )
     )
     found = {row.entity_id: row for row in rows}
@@ -40,14 +41,12 @@ def start_versioning(
 
 
 def _insert_if_absent(session: Session, entity_type: str, entity_id: str) -> int:
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = session.execute(
-        builder(EntityVersion)
+        insert_on_conflict(session, EntityVersion)
         .values(entity_type=entity_type, entity_id=entity_id, version=1)
         .on_conflict_do_nothing()
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rows_matched(result)
 
 
 def bump_version(
@@ -62,15 +61,18 @@ def bump_version(
     else:
         query = (
             update(EntityVersion)
-            .where(EntityVersion.entity_type == entity_type, EntityVersion.entity_id == entity_id)
-            .values(version=EntityVersion.version + 1)
+            .where(
+                col(EntityVersion.entity_type) == entity_type,
+                col(EntityVersion.entity_id) == entity_id,
+            )
+            .values(version=col(EntityVersion.version) + 1)
         )
         if expected is not None:
-            query = query.where(EntityVersion.version == expected)
-        won = int(session.execute(query).rowcount)  # type: ignore[attr-defined]
+            query = query.where(col(EntityVersion.version) == expected)
+        won = rows_matched(session.execute(query))
         if not won and expected is None:
-            won = _insert_if_absent(session, entity_type, entity_id) or int(
-                session.execute(query).rowcount  # type: ignore[attr-defined]
+            won = _insert_if_absent(session, entity_type, entity_id) or rows_matched(
+                session.execute(query)
             )
     if not won:
         raise PreconditionFailed(

@@ -1,10 +1,8 @@
 """The email outbox: claim due messages, render and send them, record the outcome.
 
 `deliver_pending` is one pass (tests call it directly); `OutboxSender` runs passes in the
-background of each worker. Rows are claimed with a lease (`locked_until`): on PostgreSQL
-with `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite with a conditional UPDATE, so several
-workers never send the same message. Delivery is at least once: a worker that dies between
-sending and recording leaves the lease to expire and the message is sent again.
+background of each worker. Messages are jobs of `api.core.jobs` (leased rows, sent at least
+once).
 """
 
 import asyncio
@@ -19,10 +17,15 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 import aiosmtplib
-from sqlalchemy import or_, select, update
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from api.core.db import utcnow
+from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
 from api.core.settings import Settings
 from api.subscriptions.models import (
     OutboxMessage,
@@ -54,16 +57,13 @@ class ClaimedMail:
 
 def _due(now: datetime) -> Any:
     return (
-        select(OutboxMessage.id)
+        select(col(OutboxMessage.id))
         .where(
-            OutboxMessage.status == OutboxStatus.pending,  # type: ignore[arg-type]
-            OutboxMessage.available_at <= now,  # type: ignore[arg-type]
-            or_(
-                OutboxMessage.locked_until.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.locked_until < now,  # type: ignore[operator]
-            ),
+            col(OutboxMessage.status) == OutboxStatus.pending,
+            col(OutboxMessage.available_at) <= now,
+            unleased(OutboxMessage, now),
         )
-        .order_by(OutboxMessage.created_at, OutboxMessage.id)  # type: ignore[arg-type]
+        .order_by(col(OutboxMessage.created_at), col(OutboxMessage.id))
         .limit(BATCH)
     )
 
@@ -71,35 +71,10 @@ def _due(now: datetime) -> Any:
 def claim_due(session: Session, now: datetime) -> list[ClaimedMail]:
     """Lease due messages to this worker and load what rendering them needs."""
     lease = now + LEASE
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(_due(now).with_for_update(skip_locked=True)))
-        if ids:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))  # type: ignore[attr-defined]
-                .values(locked_until=lease)
-            )
-    else:
-        ids = []
-        for candidate in session.scalars(_due(now)).all():
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == candidate,  # type: ignore[arg-type]
-                    OutboxMessage.status == OutboxStatus.pending,  # type: ignore[arg-type]
-                    or_(
-                        OutboxMessage.locked_until.is_(None),  # type: ignore[union-attr]
-                        OutboxMessage.locked_until < now,  # type: ignore[operator]
-                    ),
-                )
-                .values(locked_until=lease)
-            )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                ids.append(candidate)
+    pending = col(OutboxMessage.status) == OutboxStatus.pending
+    ids = lease_due(session, OutboxMessage, _due(now), pending=pending, now=now, lease=lease)
     mails = []
-    for message in session.scalars(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids))  # type: ignore[attr-defined]
-    ):
+    for message in session.scalars(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))):
         mail = _renderable(session, message, lease)
         if mail is None:
             message.status = OutboxStatus.cancelled
@@ -117,13 +92,13 @@ def _renderable(session: Session, message: OutboxMessage, lease: datetime) -> Cl
     if subscriber is None or subscriber.status != SubscriberStatus.pending:
         return None
     consent_id = session.scalars(
-        select(SubscriptionConsent.id)
+        select(col(SubscriptionConsent.id))
         .where(
-            SubscriptionConsent.subscriber_id == subscriber.id,  # type: ignore[arg-type]
-            SubscriptionConsent.confirmed_at.is_(None),  # type: ignore[union-attr]
-            SubscriptionConsent.withdrawn_at.is_(None),  # type: ignore[union-attr]
+            col(SubscriptionConsent.subscriber_id) == subscriber.id,
+            col(SubscriptionConsent.confirmed_at).is_(None),
+            col(SubscriptionConsent.withdrawn_at).is_(None),
         )
-        .order_by(SubscriptionConsent.consented_at.desc())  # type: ignore[attr-defined]
+        .order_by(col(SubscriptionConsent.consented_at).desc())
         .limit(1)
     ).first()
     if consent_id is None:
@@ -191,7 +166,7 @@ async def send_email(message: EmailMessage, settings: Settings) -> None:
 def _record_outcome(
     session: Session, mail: ClaimedMail, now: datetime, error: Exception | None
 ) -> None:
-    mine = (OutboxMessage.id == mail.id) & (OutboxMessage.locked_until == mail.lease)  # type: ignore[arg-type]
+    mine = (col(OutboxMessage.id) == mail.id) & (col(OutboxMessage.locked_until) == mail.lease)
     if error is None:
         values: dict[str, Any] = {
             "status": OutboxStatus.sent,
@@ -204,46 +179,36 @@ def _record_outcome(
         values = {
             "status": OutboxStatus.failed if attempts >= MAX_ATTEMPTS else OutboxStatus.pending,
             "attempts": attempts,
-            "available_at": now + timedelta(seconds=min(30 * 2**attempts, 3600)),
+            "available_at": now + retry_delay(mail.id, attempts),
             "locked_until": None,
             "last_error": f"{type(error).__name__}: {error}"[:500],
         }
     session.execute(update(OutboxMessage).where(mine).values(**values))
 
 
-def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], Any]) -> Any:
-    with factory() as session, session.begin():
-        return work(session)
-
-
 async def deliver_pending(
     session_factory: sessionmaker[Session], settings: Settings, clock: Clock = utcnow
 ) -> int:
     """Send every due message once; return how many were sent."""
-    sent = 0
-    while True:
-        now = clock()
-        mails = await asyncio.to_thread(
-            _in_transaction, session_factory, lambda s, now=now: claim_due(s, now)
+
+    def send(mail: ClaimedMail) -> Exception | None:
+        try:  # on the event loop: this runs in a worker thread started by anyio
+            anyio.from_thread.run(send_email, render_confirmation(mail, settings, clock), settings)
+        except Exception as exc:  # any failure is retried later with backoff
+            log.warning("email %s not sent: %s", mail.id, exc)
+            return exc
+        return None
+
+    errors = await anyio.to_thread.run_sync(
+        lambda: work_through_due(
+            session_factory,
+            claim=lambda session: claim_due(session, clock()),
+            perform=send,
+            record=lambda session, mail, error: _record_outcome(session, mail, clock(), error),
+            batch=BATCH,
         )
-        if not mails:
-            return sent
-        for mail in mails:
-            error: Exception | None = None
-            try:
-                await send_email(render_confirmation(mail, settings, clock), settings)
-            except Exception as exc:  # any failure is retried later with backoff
-                log.warning("email %s not sent: %s", mail.id, exc)
-                error = exc
-            else:
-                sent += 1
-            await asyncio.to_thread(
-                _in_transaction,
-                session_factory,
-                lambda s, mail=mail, error=error: _record_outcome(s, mail, clock(), error),
-            )
-        if len(mails) < BATCH:
-            return sent
+    )
+    return sum(error is None for error in errors)
 
 
 class OutboxSender:

@@ -1,10 +1,8 @@
 """Sending deliveries: claim due rows, sign and POST them, record the outcome, back off.
 
-Rows are claimed with a lease (`locked_until`): on PostgreSQL with `SELECT … FOR UPDATE SKIP
-LOCKED`, on SQLite with a conditional UPDATE, so two workers never send the same delivery at
-once. Delivery is at least once: a worker that dies between sending and recording leaves the
-lease to expire and the delivery is sent again with the same `X-Masthead-Delivery` id, which
-receivers use to drop duplicates.
+Deliveries are jobs of `api.core.jobs` (leased rows, at least once): a delivery sent again
+after a worker died keeps its `X-Masthead-Delivery` id, which receivers use to drop
+duplicates.
 
 Signature: `X-Masthead-Signature: sha256=<hex HMAC-SHA256>` keyed with the hook's secret over
 `<X-Masthead-Timestamp>.<raw request body>`; receivers recompute it over the bytes they
@@ -19,11 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
 from api.core.http import dump_json
+from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
 from api.core.settings import Settings
 from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.webhooks.targets import RefusedTarget, check_target
@@ -40,15 +39,6 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     """The `X-Masthead-Signature` value for a body sent at `timestamp` (unix seconds)."""
     message = str(timestamp).encode() + b"." + body
     return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def retry_delay(delivery_id: str, attempts: int) -> timedelta:
-    """30 s doubling per failed attempt up to an hour, plus up to 20 % jitter derived from the
-    delivery (deterministic, so tests can predict it; different deliveries spread out)."""
-    seconds = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
-    digest = hashlib.sha256(f"{delivery_id}:{attempts}".encode()).digest()
-    jitter = int.from_bytes(digest[:4], "big") / 2**32 * 0.2
-    return timedelta(seconds=seconds * (1 + jitter))
 
 
 @dataclass(frozen=True)
@@ -80,10 +70,7 @@ def _due(now: datetime) -> Any:
         .where(
             col(WebhookDelivery.status) == DeliveryStatus.pending,
             col(WebhookDelivery.next_attempt_at) <= now,
-            or_(
-                col(WebhookDelivery.locked_until).is_(None),
-                col(WebhookDelivery.locked_until) < now,
-            ),
+            unleased(WebhookDelivery, now),
             col(WebhookDelivery.webhook_id).in_(active_hooks),
         )
         .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
@@ -94,32 +81,8 @@ def _due(now: datetime) -> Any:
 def claim_due(session: Session, now: datetime, lease_for: timedelta) -> list[ClaimedDelivery]:
     """Lease due deliveries of active hooks to this worker."""
     lease = now + lease_for
-    free = or_(
-        col(WebhookDelivery.locked_until).is_(None),
-        col(WebhookDelivery.locked_until) < now,
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(_due(now).with_for_update(skip_locked=True)))
-        if ids:
-            session.execute(
-                update(WebhookDelivery)
-                .where(col(WebhookDelivery.id).in_(ids))
-                .values(locked_until=lease)
-            )
-    else:
-        ids = []
-        for candidate in session.scalars(_due(now)).all():
-            claimed = session.execute(
-                update(WebhookDelivery)
-                .where(
-                    col(WebhookDelivery.id) == candidate,
-                    col(WebhookDelivery.status) == DeliveryStatus.pending,
-                    free,
-                )
-                .values(locked_until=lease)
-            )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                ids.append(candidate)
+    pending = col(WebhookDelivery.status) == DeliveryStatus.pending
+    ids = lease_due(session, WebhookDelivery, _due(now), pending=pending, now=now, lease=lease)
     if not ids:
         return []
     rows = session.execute(
@@ -267,16 +230,21 @@ def deliver_due(
     """Send every delivery due at `now` once; return the outcomes, in order."""
     # The lease outlasts a whole batch of timeouts, so no other worker takes one mid-send.
     lease_for = timedelta(seconds=settings.webhook_timeout_seconds * (BATCH + 1) + 60)
-    outcomes: list[Outcome] = []
-    while True:
-        with session_factory() as session, session.begin():
-            claimed = claim_due(session, now, lease_for)
-        for delivery in claimed:
-            outcome = send(delivery, settings, client, now)
-            if not outcome.succeeded:
-                log.info("webhook delivery %s failed: %s", delivery.id, outcome.error)
-            with session_factory() as session, session.begin():
-                record_outcome(session, delivery, outcome, settings, now)
-            outcomes.append(outcome)
-        if len(claimed) < BATCH:
-            return outcomes
+    return work_through_due(
+        session_factory,
+        claim=lambda session: claim_due(session, now, lease_for),
+        perform=lambda delivery: _send_logged(delivery, settings, client, now),
+        record=lambda session, delivery, outcome: record_outcome(
+            session, delivery, outcome, settings, now
+        ),
+        batch=BATCH,
+    )
+
+
+def _send_logged(
+    delivery: ClaimedDelivery, settings: Settings, client: httpx.Client, now: datetime
+) -> Outcome:
+    outcome = send(delivery, settings, client, now)
+    if not outcome.succeeded:
+        log.info("webhook delivery %s failed: %s", delivery.id, outcome.error)
+    return outcome

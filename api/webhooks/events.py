@@ -17,8 +17,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import case, delete, false, func, insert, null, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -28,6 +26,7 @@ from api.articles.models import Article
 from api.articles.schemas import RELATIONS, article_public
 from api.articles.service import relation_options, visible
 from api.changes.models import Change
+from api.core.db import insert_on_conflict
 from api.core.http import dump_json
 from api.events.models import OutboxEvent
 from api.sources.models import Source
@@ -85,10 +84,8 @@ class DispatchResult:
 def _lock_cursor(session: Session) -> WebhookCursor:
     """The cursor row, created if missing and locked until the transaction ends (on SQLite
     the insert takes the database's write lock, which serialises passes the same way)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(WebhookCursor)
+        insert_on_conflict(session, WebhookCursor)
         .values(id=1, last_version=0, last_scan_at=None)
         .on_conflict_do_nothing(index_elements=["id"])
     )
@@ -220,19 +217,21 @@ def _remember_visibility(
     """While no hook listens, record which articles changed in (after, upto] (or whose
     publication time passed since `scan_since`) are visible, in two set statements: no
     article is rendered, and no change is read into Python (after a bulk import of 100,000
-    articles, a walk through its change log took minutes). The fingerprint is left unknown,
+    articles, a walk through its change log would take minutes). The fingerprint is left unknown,
     so the next change to a visible article is reported as `article.updated`, never as a
     second `article.published`; a state whose article is gone is dropped."""
-    ids = select(col(Change.entity_id)).where(
+    changed = select(col(Change.entity_id)).where(
         col(Change.version) > after_version,
         col(Change.version) <= upto_version,
         col(Change.entity) == "article",
     )
     if scan_since is not None and scan_since < now:
-        ids = ids.union(
-            select(col(Article.id)).where(visible(now), col(Article.published_at) > scan_since)
+        came_due = select(col(Article.id)).where(
+            visible(now), col(Article.published_at) > scan_since
         )
-    chosen = ids.subquery()
+        chosen = changed.union(came_due).subquery()
+    else:
+        chosen = changed.subquery()
     session.execute(
         delete(WebhookArticleState).where(
             col(WebhookArticleState.article_id).in_(select(chosen.c[0]))

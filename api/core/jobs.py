@@ -1,0 +1,89 @@
+"""Work kept as rows (emails to send, webhook deliveries): lease the due ones, perform each,
+record the outcome, back off on failure.
+
+Rows are claimed with a lease (`locked_until`): on PostgreSQL with `SELECT … FOR UPDATE SKIP
+LOCKED`, on SQLite with a conditional UPDATE per row, so several workers never perform the
+same job at once. Work is done at least once: a worker that dies between performing a job
+and recording it leaves the lease to expire, and the job is performed again.
+"""
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, or_, update
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
+
+from api.core.db import rows_matched
+
+Job = TypeVar("Job")
+Outcome = TypeVar("Outcome")
+FIRST_RETRY_SECONDS = 30
+MAX_RETRY_SECONDS = 3600
+
+
+def unleased(model: Any, now: datetime) -> ColumnElement[bool]:
+    """Rows no worker holds a lease on at `now`."""
+    return or_(col(model.locked_until).is_(None), col(model.locked_until) < now)
+
+
+def lease_due(
+    session: Session,
+    model: Any,
+    due: Select[Any],
+    *,
+    pending: ColumnElement[bool],
+    now: datetime,
+    lease: datetime,
+) -> list[str]:
+    """Lease the ids `due` selects to this worker until `lease`. On SQLite each row is leased
+    only if still `pending` and unleased: another worker may have taken it since the SELECT."""
+    ids_column = col(model.id)
+    claimable = and_(pending, unleased(model, now))
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(model).where(ids_column.in_(ids)).values(locked_until=lease))
+        return ids
+    ids = []
+    for candidate in session.scalars(due).all():
+        claimed = session.execute(
+            update(model).where(ids_column == candidate, claimable).values(locked_until=lease)
+        )
+        if rows_matched(claimed) == 1:
+            ids.append(candidate)
+    return ids
+
+
+def retry_delay(job_id: str, attempts: int) -> timedelta:
+    """30 s doubling per failed attempt up to an hour, plus up to 20 % jitter derived from the
+    job (deterministic, so tests can predict it; different jobs spread out)."""
+    seconds = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    digest = hashlib.sha256(f"{job_id}:{attempts}".encode()).digest()
+    jitter = int.from_bytes(digest[:4], "big") / 2**32 * 0.2
+    return timedelta(seconds=seconds * (1 + jitter))
+
+
+def work_through_due(
+    factory: sessionmaker[Session],
+    *,
+    claim: Callable[[Session], Sequence[Job]],
+    perform: Callable[[Job], Outcome],
+    record: Callable[[Session, Job, Outcome], None],
+    batch: int,
+) -> list[Outcome]:
+    """Claim a batch, perform each job outside any transaction, record each outcome in its
+    own; repeat until a batch comes back short. Returns the outcomes in order."""
+    outcomes: list[Outcome] = []
+    while True:
+        with factory() as session, session.begin():
+            jobs = claim(session)
+        for job in jobs:
+            outcome = perform(job)
+            with factory() as session, session.begin():
+                record(session, job, outcome)
+            outcomes.append(outcome)
+        if len(jobs) < batch:
+            return outcomes
