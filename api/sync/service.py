@@ -34,7 +34,6 @@ ENTITIES: dict[str, Any] = {
     "action": Action,
     "author": Author,
 }
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ALL_RELATIONS = frozenset({"tags", "authors", "sources", "actions"})
 
 
