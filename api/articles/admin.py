@@ -1,8 +1,10 @@
 """`/v1/admin/articles`: write articles, publish them, keep and restore their revisions."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Body, Depends, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.articles import editing as service
@@ -27,7 +29,10 @@ router = AdminRouter(
 ArticleId = Annotated[str, Path(max_length=32, description="The article's id.")]
 
 
-def shape(request: Request, session: Any, now: Any, article: Article) -> dict[str, Any]:
+def render_admin_article(
+    request: Request, session: Session, now: datetime, article: Article
+) -> dict[str, Any]:
+    """The article as editors see it, at its current version."""
     version = current_version(session, service.ENTITY, article.id).version
     return service.admin_article(article, version, now, base_url(request))
 
@@ -49,7 +54,7 @@ def create_admin_article(
     """Creates a draft. The body (`body_html` or `body_markdown`) is sanitised; word count,
     reading time, search text and (when absent) the excerpt are derived."""
     article = service.create_article(session, data, principal, now)
-    return item_response(shape(request, session, now, article), status_code=201)
+    return item_response(render_admin_article(request, session, now, article), status_code=201)
 
 
 @router.get(
@@ -85,7 +90,9 @@ def list_admin_articles(
     return list_response(request, items, page, limit)
 
 
-def _article(session: Any, principal: Principal, article_id: str, **kwargs: Any) -> Article:
+def _readable_article(
+    session: Session, principal: Principal, article_id: str, **kwargs: Any
+) -> Article:
     article = service.load_article(session, article_id, **kwargs)
     service.may_read(session, principal, article)
     return article
@@ -105,8 +112,8 @@ def get_admin_article(
     article_id: ArticleId,
 ) -> Response:
     """Any status, deleted ones too. The `ETag` is what `If-Match` must carry on PATCH."""
-    article = _article(session, principal, article_id, deleted_too=True)
-    return item_response(shape(request, session, now, article))
+    article = _readable_article(session, principal, article_id, deleted_too=True)
+    return item_response(render_admin_article(request, session, now, article))
 
 
 @router.patch(
@@ -130,7 +137,7 @@ def update_admin_article(
     version = current_version(session, service.ENTITY, article.id).version
     check_if_match(request, service.admin_article(article, version, now, base_url(request)))
     article = service.update_article(session, article, data, version, principal, now)
-    return item_response(shape(request, session, now, article))
+    return item_response(render_admin_article(request, session, now, article))
 
 
 @router.delete(
@@ -151,7 +158,7 @@ def delete_admin_article(
     article = service.delete_article(
         session, service.load_article(session, article_id), principal, now
     )
-    return item_response(shape(request, session, now, article))
+    return item_response(render_admin_article(request, session, now, article))
 
 
 @router.post(
@@ -173,7 +180,7 @@ def publish_admin_article(
     article = service.load_article(session, article_id)
     when = data.published_at if data else None
     article = service.publish_article(session, article, when, principal, now)
-    return item_response(shape(request, session, now, article))
+    return item_response(render_admin_article(request, session, now, article))
 
 
 @router.post(
@@ -193,7 +200,7 @@ def unpublish_admin_article(
     article = service.unpublish_article(
         session, service.load_article(session, article_id), principal, now
     )
-    return item_response(shape(request, session, now, article))
+    return item_response(render_admin_article(request, session, now, article))
 
 
 @router.get(
@@ -242,4 +249,4 @@ def restore_article_revision(
     publication state is kept."""
     article = service.load_article(session, article_id, deleted_too=True)
     article = service.restore_revision(session, article, number, principal, now)
-    return item_response(shape(request, session, now, article))
+    return item_response(render_admin_article(request, session, now, article))

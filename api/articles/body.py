@@ -59,14 +59,10 @@ def render_markdown(source: str) -> str:
 
 
 def _words(safe_html: str) -> list[str]:
+    """The readable words of sanitised HTML: blocks apart, inline markup joined to its words."""
     text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", safe_html)))
-    # str.split() splits on exactly what `\s` matches, at a tenth of re.sub's cost.
+    # str.split() splits on exactly what `\s` matches, without the cost of a regex pass.
     return text.translate(_SENTINELS).split()
-
-
-def plain_text(safe_html: str) -> str:
-    """The readable text of sanitised HTML: blocks apart, inline markup joined to its words."""
-    return " ".join(_words(safe_html))
 
 
 @dataclass(frozen=True)

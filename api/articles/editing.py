@@ -8,6 +8,7 @@ from slugify import slugify
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from api.actions.models import Action
 from api.articles.body import Body, derive_body
@@ -19,7 +20,7 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
-from api.articles.schemas import RELATIONS, ArticleCreate, article_public
+from api.articles.schemas import RELATIONS, ArticleCreate, ArticleUpdate, article_public
 from api.articles.service import ARTICLE_SORTS, relation_options
 from api.auth.models import Role
 from api.auth.service import Principal
@@ -82,7 +83,7 @@ def may_edit(session: Session, principal: Principal, article: Article) -> None:
 
 def load_article(session: Session, article_id: str, *, deleted_too: bool = False) -> Article:
     article = session.scalars(
-        select(Article).where(Article.id == article_id).options(*relation_options(RELATIONS))
+        select(Article).where(col(Article.id) == article_id).options(*relation_options(RELATIONS))
     ).first()
     if article is None or (article.deleted_at is not None and not deleted_too):
         raise NotFound(f"No article with id `{article_id}`.")
@@ -101,21 +102,21 @@ def list_admin_articles(
     count: bool,
 ) -> Page[Article]:
     query = select(Article).where(
-        Article.deleted_at.is_not(None) if deleted else Article.deleted_at.is_(None)
+        col(Article.deleted_at).is_not(None) if deleted else col(Article.deleted_at).is_(None)
     )
-    published = Article.status == ArticleStatus.published
+    published = col(Article.status) == ArticleStatus.published
     if status == "draft":
-        query = query.where(Article.status == ArticleStatus.draft)
+        query = query.where(col(Article.status) == ArticleStatus.draft)
     elif status == "scheduled":
-        query = query.where(published, Article.published_at > now)
+        query = query.where(published, col(Article.published_at) > now)
     elif status == "published":
-        query = query.where(published, Article.published_at <= now)
+        query = query.where(published, col(Article.published_at) <= now)
     if principal.role == Role.contributor:
         query = query.where(
-            Article.id.in_(
-                select(EntityVersion.entity_id).where(
-                    EntityVersion.entity_type == ENTITY,
-                    EntityVersion.created_by == principal.token_id,
+            col(Article.id).in_(
+                select(col(EntityVersion.entity_id)).where(
+                    col(EntityVersion.entity_type) == ENTITY,
+                    col(EntityVersion.created_by) == principal.token_id,
                 )
             )
         )
@@ -166,7 +167,9 @@ def writable_state(article: Article) -> dict[str, Any]:
 
 
 def _ids_by_slug(session: Session, model: type[Any], slugs: list[str], field: str) -> list[str]:
-    found = dict(session.execute(select(model.slug, model.id).where(model.slug.in_(slugs))).all())
+    found: dict[str, str] = dict(
+        session.execute(select(model.slug, model.id).where(model.slug.in_(slugs))).all()
+    )
     missing = [s for s in slugs if s not in found]
     if missing:
         raise Unprocessable(
@@ -184,7 +187,9 @@ def _tag_ids(session: Session, names: list[str], now: datetime) -> list[str]:
             "A tag name has no letters or digits.",
             errors=[{"loc": ["body", "tags"], "msg": "tag name makes an empty slug"}],
         )
-    found = dict(session.execute(select(Tag.slug, Tag.id).where(Tag.slug.in_(slugs))).all())
+    found = dict(
+        session.execute(select(col(Tag.slug), col(Tag.id)).where(col(Tag.slug).in_(slugs))).all()
+    )
     named = {slugify(n, max_length=200, word_boundary=True): n for n in reversed(names)}
     for slug in slugs:
         if slug not in found:
@@ -198,7 +203,7 @@ def _tag_ids(session: Session, names: list[str], now: datetime) -> list[str]:
     return [found[s] for s in slugs]
 
 
-def _apply(
+def _write_article(
     session: Session, article: Article, data: ArticleCreate, now: datetime, *, is_new: bool
 ) -> None:
     """Write the validated fields, the derived body fields and the relations."""
@@ -210,7 +215,7 @@ def _apply(
     source_of = dict(zip(dict.fromkeys(c.source for c in data.sources), source_ids, strict=True))
     tag_ids = _tag_ids(session, data.tags, now)
     slug = data.slug or slugify(data.title, max_length=200, word_boundary=True) or new_id()[:12]
-    taken = session.scalar(select(Article.id).where(Article.slug == slug))
+    taken = session.scalar(select(col(Article.id)).where(col(Article.slug) == slug))
     if taken is not None and taken != article.id:
         raise Conflict(f"The article slug `{slug}` is taken.")
     body = derive_body(body_html=data.body_html, body_markdown=data.body_markdown)
@@ -241,7 +246,7 @@ def _apply(
     except IntegrityError:
         raise Conflict(f"The article slug `{slug}` is taken.") from None
     for model in (ArticleAuthor, ArticleTag, ArticleAction, Citation):
-        session.execute(delete(model).where(model.article_id == article.id))
+        session.execute(delete(model).where(col(model.article_id) == article.id))
     links: list[tuple[type[Any], list[dict[str, Any]]]] = [
         (ArticleAuthor, [{"article_id": article.id, "author_id": i, "position": p}
                          for p, i in enumerate(author_ids)]),
@@ -266,13 +271,16 @@ def _snapshot(article: Article) -> dict[str, Any]:
     state["status"] = article.status
     state["published_at"] = article.published_at
     state["deleted_at"] = article.deleted_at
-    return orjson.loads(dump_json(state))  # type: ignore[no-any-return]
+    snapshot: dict[str, Any] = orjson.loads(dump_json(state))
+    return snapshot
 
 
 def save_revision(session: Session, article: Article, principal: Principal, now: datetime) -> None:
     number = (
         session.scalar(
-            select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article.id)
+            select(func.max(col(ArticleRevision.number))).where(
+                col(ArticleRevision.article_id) == article.id
+            )
         )
         or 0
     ) + 1
@@ -288,9 +296,10 @@ def save_revision(session: Session, article: Article, principal: Principal, now:
     session.flush()
 
 
-def _saved(
+def _record_revision_and_audit(
     session: Session, article: Article, principal: Principal, now: datetime, action: str
 ) -> Article:
+    """Keep the saved state as a revision and `action` in the audit log."""
     save_revision(session, article, principal, now)
     record(session, principal, f"article.{action}", ENTITY, article.id, now)
     return article
@@ -300,9 +309,9 @@ def create_article(
     session: Session, data: ArticleCreate, principal: Principal, now: datetime
 ) -> Article:
     article = Article(id=new_id(), slug="", title="", status=ArticleStatus.draft, created_at=now)
-    _apply(session, article, data, now, is_new=True)
+    _write_article(session, article, data, now, is_new=True)
     start_versioning(session, ENTITY, article.id, principal)
-    return _saved(session, article, principal, now, "create")
+    return _record_revision_and_audit(session, article, principal, now, "create")
 
 
 def update_article(
@@ -315,8 +324,8 @@ def update_article(
 ) -> Article:
     data = merged(ArticleCreate, writable_state(article), patch)
     bump_version(session, ENTITY, article.id, expected_version)
-    _apply(session, article, data, now, is_new=False)
-    return _saved(session, article, principal, now, "update")
+    _write_article(session, article, data, now, is_new=False)
+    return _record_revision_and_audit(session, article, principal, now, "update")
 
 
 def publish_article(
@@ -333,7 +342,7 @@ def publish_article(
     article.updated_at = now
     session.flush()
     action = "schedule" if article.published_at > now else "publish"
-    return _saved(session, article, principal, now, action)
+    return _record_revision_and_audit(session, article, principal, now, action)
 
 
 def unpublish_article(
@@ -343,7 +352,7 @@ def unpublish_article(
     article.status = ArticleStatus.draft
     article.updated_at = now
     session.flush()
-    return _saved(session, article, principal, now, "unpublish")
+    return _record_revision_and_audit(session, article, principal, now, "unpublish")
 
 
 def delete_article(
@@ -355,15 +364,15 @@ def delete_article(
     article.updated_at = now
     session.flush()
     remove_from_index(session, [article.id])
-    return _saved(session, article, principal, now, "delete")
+    return _record_revision_and_audit(session, article, principal, now, "delete")
 
 
 def list_revisions(session: Session, article: Article) -> list[ArticleRevision]:
     return list(
         session.scalars(
             select(ArticleRevision)
-            .where(ArticleRevision.article_id == article.id)
-            .order_by(ArticleRevision.number.desc())
+            .where(col(ArticleRevision.article_id) == article.id)
+            .order_by(col(ArticleRevision.number).desc())
         )
     )
 
@@ -374,7 +383,10 @@ def restore_revision(
     """Bring back a revision's content (and undelete the article); a new revision records it."""
     revision = session.scalars(
         select(ArticleRevision).where(
-            and_(ArticleRevision.article_id == article.id, ArticleRevision.number == number)
+            and_(
+                col(ArticleRevision.article_id) == article.id,
+                col(ArticleRevision.number) == number,
+            )
         )
     ).first()
     if revision is None:
@@ -383,10 +395,10 @@ def restore_revision(
     data = merged(
         ArticleCreate,
         {k: v for k, v in revision.snapshot.items() if k in fields},
-        ArticleCreate.model_construct(),
+        ArticleUpdate(),  # no changes: the revision's state is validated as it is
     )
     bump_version(session, ENTITY, article.id)
     if article.deleted_at is not None:
         article.deleted_at = None
-    _apply(session, article, data, now, is_new=False)
-    return _saved(session, article, principal, now, "restore")
+    _write_article(session, article, data, now, is_new=False)
+    return _record_revision_and_audit(session, article, principal, now, "restore")

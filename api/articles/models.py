@@ -16,7 +16,7 @@ class ArticleStatus(StrEnum):
     published = "published"
 
 
-def _fk(target: str) -> Column:  # type: ignore[type-arg]
+def _fk(target: str) -> Column[str]:
     return Column(String(32), ForeignKey(target, ondelete="CASCADE"), primary_key=True)
 
 

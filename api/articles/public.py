@@ -1,11 +1,13 @@
 """GET /v1/articles: the public read API over published articles."""
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from api.articles.reads import ArticleView
 from api.articles.schemas import (
     ARTICLE_FIELDS,
     LIST_DEFAULT_INCLUDE,
@@ -83,15 +85,15 @@ def wants_body(fields: frozenset[str] | None) -> bool:
     return fields is not None and "body_html" in fields
 
 
-def shape(
+def render_public_articles(
     request: Request,
-    articles: list,  # type: ignore[type-arg]
+    articles: Sequence[ArticleView],
     *,
     include: frozenset[str],
     fields: frozenset[str] | None,
     with_body: bool,
     now: datetime,
-) -> list[dict]:  # type: ignore[type-arg]
+) -> list[dict[str, Any]]:
     base = base_url(request)
     return [
         article_public(a, include=include, fields=fields, with_body=with_body, now=now, base=base)
@@ -168,7 +170,9 @@ def list_published_articles(
     items = list(page.items)
     return list_response(
         request,
-        shape(request, items, include=included, fields=wanted, with_body=False, now=now),
+        render_public_articles(
+            request, items, include=included, fields=wanted, with_body=False, now=now
+        ),
         limit=limit,
         next_cursor=page.next_cursor,
         total=page.total,
@@ -196,7 +200,9 @@ def get_published_article(
     wanted = parse_fields(fields, ARTICLE_FIELDS)
     included = parse_include(include, RELATIONS)
     article = get_visible_article(session, now, slug, included)
-    data = shape(request, [article], include=included, fields=wanted, with_body=True, now=now)
+    data = render_public_articles(
+        request, [article], include=included, fields=wanted, with_body=True, now=now
+    )
     return json_response(
         request, {"data": data[0]}, surrogate_keys=article_surrogate_keys([article], included)
     )
@@ -228,7 +234,9 @@ def list_related_articles(
     related = related_articles(session, now, article, limit, included, wants_body(wanted))
     return list_response(
         request,
-        shape(request, related, include=included, fields=wanted, with_body=False, now=now),
+        render_public_articles(
+            request, related, include=included, fields=wanted, with_body=False, now=now
+        ),
         limit=limit,
         next_cursor=None,
         total=None,

@@ -1,27 +1,31 @@
 """Public article reads as plain rows: no ORM objects between the database and the JSON.
 
-Building ORM instances (identity map, instrumentation, relationship collections) was most of
-the CPU of a public list request. Public reads only ever render what they load, so they
-select the columns they show and group the related rows by article in Python: one statement
-per included relation, whatever the page size, exactly as `selectinload` did.
+Public reads only ever render what they load, and building ORM instances for them (identity
+map, instrumentation, relationship collections) would cost more CPU than the rest of a list
+request. So they select the columns they show and group the related rows by article in
+Python: one statement per included relation, whatever the page size, as `selectinload` makes.
 
 An `ArticleView` answers the same attribute names as `Article` (`tags`, `authors`,
 `citations`, `actions` included), so the shaping code serves both.
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
 
 from api.actions.models import Action
 from api.articles.models import Article, ArticleAction, ArticleAuthor, ArticleTag, Citation
 from api.authors.models import Author
+from api.core.tables import table_of
 from api.sources.models import Source
 from api.tags.models import Tag
 
-ARTICLES = Article.__table__  # type: ignore[attr-defined]
+ARTICLES = table_of(Article)
+CITATIONS = table_of(Citation)
 # What public responses show (and sort by); never the bodies' sources or the bookkeeping.
 LIST_COLUMNS = tuple(
     ARTICLES.c[name]
@@ -54,6 +58,23 @@ class ArticleView:
     """An article's shown columns plus the relations that were asked for (others stay
     empty and are never rendered)."""
 
+    # The columns of `LIST_COLUMNS` (and `body_html` with `BODY_COLUMNS`), set from the row.
+    id: str
+    slug: str
+    title: str
+    subtitle: str | None
+    excerpt: str | None
+    body_html: str
+    lang: str
+    published_at: datetime | None
+    updated_at: datetime
+    reading_time: int
+    word_count: int
+    canonical_url: str | None
+    feature_image_url: str | None
+    feature_image_alt: str | None
+    feature_image_caption: str | None
+
     def __init__(self, row: Row[Any]) -> None:
         self.__dict__.update(row._mapping)
         self.tags: list[Row[Any]] = []
@@ -75,10 +96,12 @@ class CitationView:
         self.position = row.position
 
 
-def _relation_query(link: Any, target_column: str, target: Any, shown: str) -> Select[Any]:
+def _relation_query(
+    link_model: type[SQLModel], target_column: str, target_model: type[SQLModel], shown: str
+) -> Select[Any]:
     """The rows of one relation for a page of articles (bind parameter `ids`), in each
     article's order. `shown` names the target's columns that responses render."""
-    link, target = link.__table__, target.__table__
+    link, target = table_of(link_model), table_of(target_model)
     return (
         select(link.c.article_id.label("owner_id"), *(target.c[name] for name in shown.split()))
         .join(target, target.c.id == link.c[target_column])
@@ -98,7 +121,7 @@ RELATION_QUERIES: dict[str, Select[Any]] = {
         "id slug kind title description url organisation starts_at ends_at",
     ),
     "sources": _relation_query(Citation, "source_id", Source, "id slug name kind url").add_columns(
-        *(Citation.__table__.c[name] for name in ("source_id", "cited_url", "context", "position"))
+        *(CITATIONS.c[name] for name in ("source_id", "cited_url", "context", "position"))
     ),
 }
 RELATION_ATTRIBUTES = {

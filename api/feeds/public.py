@@ -1,10 +1,12 @@
 """GET /feeds/rss.xml, /feeds/atom.xml, /feeds/feed.json: syndication of the latest articles."""
 
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.articles.service import ARTICLE_SORTS, ArticleFilters, list_articles
@@ -23,17 +25,19 @@ from api.feeds.service import atom_document, json_feed_document, rss_document
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_unknown_query)])
 FeedLimit = Annotated[int, Query(ge=1, le=100, description="How many articles, 1 to 100.")]
 FEED_INCLUDE = frozenset({"tags", "authors"})
+# The articles and the feed's `base`, `self_url`, `subtitle` and `updated` in; the document out.
+RenderFeed = Callable[..., bytes]
 
 
 def _feed(
     request: Request,
-    session: Any,
+    session: Session,
     now: datetime,
     *,
     limit: int,
     tag: str | None,
     source: str | None,
-    render: Any,
+    render: RenderFeed,
     media_type: str,
 ) -> Response:
     filters = ArticleFilters(tags=parse_slugs(tag, "tag"), sources=parse_slugs(source, "source"))
@@ -78,7 +82,7 @@ def _feed(
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {**problem_responses(422)}
 
 
-def _feed_endpoint(path: str, name: str, render: Any, media_type: str, summary: str) -> None:
+def _feed_endpoint(path: str, name: str, render: RenderFeed, media_type: str, summary: str) -> None:
     def endpoint(
         request: Request,
         session: SessionDep,

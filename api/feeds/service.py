@@ -6,23 +6,22 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from api.articles.models import Article
+from api.articles.reads import ArticleView
 
 FEED_TITLE = "Masthead"
-FEED_DESCRIPTION = "The latest published articles."
 
 
-def article_guid(article: Article) -> str:
+def article_guid(article: ArticleView) -> str:
     """A stable identifier: it survives slug and title changes."""
     return f"urn:masthead:article:{article.id}"
 
 
-def article_link(article: Article, base: str) -> str:
+def article_link(article: ArticleView, base: str) -> str:
     return article.canonical_url or f"{base}/v1/articles/{article.slug}"
 
 
 def _generator(
-    articles: Sequence[Article], *, base: str, self_url: str, subtitle: str, updated: datetime
+    articles: Sequence[ArticleView], *, base: str, self_url: str, subtitle: str, updated: datetime
 ) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(self_url)
@@ -59,21 +58,23 @@ def _generator(
     return feed
 
 
-def rss_document(articles: Sequence[Article], **options: Any) -> bytes:
+def rss_document(articles: Sequence[ArticleView], **options: Any) -> bytes:
     feed = _generator(articles, **options)
-    return feed.rss_str(pretty=False)  # type: ignore[no-any-return]
+    rss: bytes = feed.rss_str(pretty=False)
+    return rss
 
 
-def atom_document(articles: Sequence[Article], **options: Any) -> bytes:
+def atom_document(articles: Sequence[ArticleView], **options: Any) -> bytes:
     # Atom uses `content` natively; CDATA is an RSS-only convention.
     feed = _generator(articles, **options)
     for entry in feed.entry():
         entry.content(entry.content()["content"], type="html")
-    return feed.atom_str(pretty=False)  # type: ignore[no-any-return]
+    atom: bytes = feed.atom_str(pretty=False)
+    return atom
 
 
 def json_feed_document(
-    articles: Sequence[Article], *, base: str, self_url: str, subtitle: str, updated: datetime
+    articles: Sequence[ArticleView], *, base: str, self_url: str, subtitle: str, updated: datetime
 ) -> dict[str, Any]:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
     del updated

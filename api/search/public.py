@@ -60,7 +60,7 @@ def highlight(marked: str) -> str:
 
 # How many of the best matches a page is first chosen from. Ranking scores every match (cheap
 # inside the full-text engine); looking each one up for its visibility and filters is what
-# grew with the number of matches (4 ms for 1,100 matches at 100,000 articles).
+# grows with the number of matches.
 CANDIDATES_PER_ROW, CANDIDATES_EXTRA = 2, 64
 
 
@@ -70,10 +70,10 @@ def _page_statement(
     """The page of visible, filtered hits among `scored`, best first (`limit` rows), and
     the statement of all of them (for the count)."""
     ranked = scored.cte("scored")
-    sort = SortKey("-relevance", ranked.c.score, Article.id, descending=True)  # type: ignore[arg-type]
+    sort = SortKey("-relevance", ranked.c.score, Article.id, descending=True)
     extra = tuple(c for c in ranked.c if c.key in ("n", "floor"))
     # The visibility conditions apply to the joined rows directly: `id IN (visible ids)`
-    # would list every visible article on each search (36 ms instead of 1 at 10,000).
+    # would list every visible article on each search.
     query = filtered_statement(shape, (ARTICLES.c.id, ranked.c.score, *extra))
     query = query.join_from(ARTICLES, ranked, ranked.c.article_id == ARTICLES.c.id)
     page_ids = query.where(sort.after_bound()) if after_cursor else query
@@ -102,7 +102,7 @@ def search_statements(
     return best, full, counted
 
 
-def _exact(rows: Sequence[Any], limit: int, size: int) -> bool:
+def _candidates_give_exact_page(rows: Sequence[Any], limit: int, size: int) -> bool:
     """Whether a page chosen from the `size` best matches is the page of all matches.
 
     It is when there were fewer candidates than `size` (they were every match), or when the
@@ -130,14 +130,14 @@ def search_articles(
 ) -> Page[Hit]:
     """A page of hits: chosen among the best few candidates when that is provably the same
     page (one statement), else among every match (a second statement)."""
-    sort = SortKey("-relevance", literal_column("score", Float), Article.id, descending=True)  # type: ignore[arg-type]
+    sort = SortKey("-relevance", literal_column("score", Float), Article.id, descending=True)
     params = filters.params(now) | match.params() | {"limit": limit + 1}
     if cursor:
         params |= sort.cursor_params(decode_cursor(cursor, sort))
     size = CANDIDATES_PER_ROW * (limit + 1) + CANDIDATES_EXTRA
-    best, full, counted = search_statements(match, filters.shape(), bool(cursor), with_body)
+    best, full, counted = search_statements(match, filters.query_shape(), bool(cursor), with_body)
     found = session.execute(best, params | {"size": size}).all()
-    if not _exact(found, limit, size):
+    if not _candidates_give_exact_page(found, limit, size):
         found = session.execute(full, params).all()
     rows = page_from_rows(found, sort, limit)
     views = article_views(session, rows.items, include)

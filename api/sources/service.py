@@ -4,15 +4,16 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from api.articles.models import Citation
+from api.articles.reads import CITATIONS
 from api.articles.service import visible_article_counts
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
+from api.core.tables import table_of
 from api.sources.models import Source
 
-SOURCES = Source.__table__  # type: ignore[attr-defined]
-CITATIONS = Citation.__table__  # type: ignore[attr-defined]
+SOURCES = table_of(Source)
 SOURCE_SORTS = sort_keys(SOURCES.c.id, name=SOURCES.c.name, slug=SOURCES.c.slug)
 # An article citing a source twice counts once.
 source_article_counts = visible_article_counts(CITATIONS.c.source_id, CITATIONS.c.article_id)
@@ -40,7 +41,7 @@ def list_sources(
 
 
 def get_source(session: Session, slug: str) -> Source:
-    source = session.scalars(select(Source).where(Source.slug == slug)).first()
+    source = session.scalars(select(Source).where(col(Source.slug) == slug)).first()
     if source is None:
         raise NotFound(f"No source with slug `{slug}`.")
     return source

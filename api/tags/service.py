@@ -4,15 +4,17 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from api.articles.service import LINKS, visible_article_counts
+from api.articles.service import ARTICLE_TAGS, visible_article_counts
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
+from api.core.tables import table_of
 from api.tags.models import Tag
 
-TAGS = Tag.__table__  # type: ignore[attr-defined]
+TAGS = table_of(Tag)
 TAG_SORTS = sort_keys(TAGS.c.id, name=TAGS.c.name, slug=TAGS.c.slug)
-tag_article_counts = visible_article_counts(LINKS.c.tag_id, LINKS.c.article_id)
+tag_article_counts = visible_article_counts(ARTICLE_TAGS.c.tag_id, ARTICLE_TAGS.c.article_id)
 
 
 def list_tags(
@@ -25,7 +27,7 @@ def list_tags(
 
 
 def get_tag(session: Session, slug: str) -> Tag:
-    tag = session.scalars(select(Tag).where(Tag.slug == slug)).first()
+    tag = session.scalars(select(Tag).where(col(Tag.slug) == slug)).first()
     if tag is None:
         raise NotFound(f"No tag with slug `{slug}`.")
     return tag
