@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlmodel import col
 from starlette.responses import Response
 
 from api.actions.models import Action
@@ -33,7 +34,7 @@ ACTION_RESOURCE = Resource(
     update=ActionUpdate,
     admin=ActionAdmin,
     name_field="title",
-    shape=render_admin_action,
+    render_admin=render_admin_action,
     link_model=ArticleAction,
     link_column=ArticleAction.action_id,
 )
@@ -74,20 +75,16 @@ def action_clicks(
     if session.get(Action, action_id) is None:
         raise NotFound(f"No action with id `{action_id}`.")
     counts = click_counts(session, action_id)
-    slugs = dict(
-        session.execute(select(Article.id, Article.slug).where(Article.id.in_(list(counts)))).all()
+    slugs: dict[str, str] = dict(
+        session.execute(
+            select(col(Article.id), col(Article.slug)).where(col(Article.id).in_(list(counts)))
+        ).all()
     )
-    by_article = sorted(
-        (
-            {
-                "article_id": article_id or None,
-                "article_slug": slugs.get(article_id),
-                "clicks": clicks,
-            }
-            for article_id, clicks in counts.items()
-        ),
-        key=lambda row: (-row["clicks"], row["article_id"] or ""),
-    )
+    most_first = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    by_article = [
+        {"article_id": article_id or None, "article_slug": slugs.get(article_id), "clicks": clicks}
+        for article_id, clicks in most_first
+    ]
     return admin_response(
         {"action_id": action_id, "total": sum(counts.values()), "by_article": by_article}
     )

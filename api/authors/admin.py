@@ -21,7 +21,7 @@ AUTHOR_RESOURCE = Resource(
     update=AuthorUpdate,
     admin=AuthorAdmin,
     name_field="name",
-    shape=render_admin_author,
+    render_admin=render_admin_author,
     link_model=ArticleAuthor,
     link_column=ArticleAuthor.author_id,
 )

@@ -14,11 +14,11 @@ from api.core.listing import Count, CursorParam, Limit
 from api.editorial.http import check_if_match, item_response, list_response, no_content
 from api.editorial.resources import (
     Resource,
-    admin_shape,
     create_item,
     delete_item,
     get_item,
     list_items,
+    render_admin_item,
     update_item,
 )
 from api.editorial.versions import current_version, versions_of
@@ -39,16 +39,19 @@ def resource_router(resource: Resource) -> AdminRouter:
     )
     Create, Update = resource.create, resource.update
     name, plural = resource.name, resource.plural
+    # The resource's models are values here, which a type checker does not take as types.
+    item_envelope = ItemEnvelope[resource.admin]  # type: ignore[name-defined]
+    list_envelope = ListEnvelope[resource.admin]  # type: ignore[name-defined]
 
-    def shape_one(request: Request, session: Any, now: Any, row: Any) -> dict[str, Any]:
+    def render_current(request: Request, session: Any, now: Any, row: Any) -> dict[str, Any]:
         version = current_version(session, name, row.id)
-        return admin_shape(resource, row, version, now, base_url(request))
+        return render_admin_item(resource, row, version, now, base_url(request))
 
     @router.post(
         "",
         name=f"create_admin_{name}",
         status_code=201,
-        response_model=ItemEnvelope[resource.admin],  # type: ignore[name-defined]
+        response_model=item_envelope,
         responses=problem_responses(409, 413, 422),
         summary=f"Create a {name}",
     )
@@ -60,12 +63,12 @@ def resource_router(resource: Resource) -> AdminRouter:
         data: Annotated[Create, Body(description=f"The new {name}.")],  # type: ignore[valid-type]
     ) -> Response:
         row = create_item(session, resource, data, principal, now)
-        return item_response(shape_one(request, session, now, row), status_code=201)
+        return item_response(render_current(request, session, now, row), status_code=201)
 
     @router.get(
         "",
         name=f"list_admin_{plural}",
-        response_model=ListEnvelope[resource.admin],  # type: ignore[name-defined]
+        response_model=list_envelope,
         responses=problem_responses(400, 422),
         summary=f"List {plural}",
     )
@@ -81,13 +84,13 @@ def resource_router(resource: Resource) -> AdminRouter:
         page = list_items(session, resource, cursor=cursor, limit=limit, count=count)
         versions = versions_of(session, name, [row.id for row in page.items])
         base = base_url(request)
-        items = [admin_shape(resource, r, versions[r.id], now, base) for r in page.items]
+        items = [render_admin_item(resource, r, versions[r.id], now, base) for r in page.items]
         return list_response(request, items, page, limit)
 
     @router.get(
         "/{item_id}",
         name=f"get_admin_{name}",
-        response_model=ItemEnvelope[resource.admin],  # type: ignore[name-defined]
+        response_model=item_envelope,
         responses=problem_responses(404, 422),
         summary=f"Get one {name}",
     )
@@ -100,12 +103,12 @@ def resource_router(resource: Resource) -> AdminRouter:
     ) -> Response:
         """The `ETag` of this response is what `If-Match` must carry on PATCH."""
         row = get_item(session, resource, item_id)
-        return item_response(shape_one(request, session, now, row))
+        return item_response(render_current(request, session, now, row))
 
     @router.patch(
         "/{item_id}",
         name=f"update_admin_{name}",
-        response_model=ItemEnvelope[resource.admin],  # type: ignore[name-defined]
+        response_model=item_envelope,
         responses=problem_responses(404, 409, 412, 413, 422, 428),
         summary=f"Change a {name}",
     )
@@ -120,9 +123,9 @@ def resource_router(resource: Resource) -> AdminRouter:
         """Needs `If-Match` with the current ETag: 428 without it, 412 when stale."""
         row = get_item(session, resource, item_id)
         version = current_version(session, name, row.id)
-        check_if_match(request, admin_shape(resource, row, version, now, base_url(request)))
+        check_if_match(request, render_admin_item(resource, row, version, now, base_url(request)))
         row = update_item(session, resource, row, data, version.version, principal, now)
-        return item_response(shape_one(request, session, now, row))
+        return item_response(render_current(request, session, now, row))
 
     @router.delete(
         "/{item_id}",

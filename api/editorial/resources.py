@@ -12,23 +12,26 @@ from slugify import slugify
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlmodel import col
 
 from api.articles.models import Article
 from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
+from api.core.tables import relationship_attribute
 from api.editorial import schemas
 from api.editorial.audit import record
 from api.editorial.models import EntityVersion
 from api.editorial.versions import bump_version, start_versioning
 from api.search.index import index_articles
 
-Shape = Callable[[Any, datetime, str], dict[str, Any]]
+# A row, the current time and the base URL in; the item as editors see it out.
+RenderAdmin = Callable[[Any, datetime, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Resource:
-    """One editable resource: its table, write models, admin shape and article links."""
+    """One editable resource: its table, write models, admin rendering and article links."""
 
     name: str
     plural: str
@@ -37,7 +40,7 @@ class Resource:
     update: type[BaseModel]
     admin: type[BaseModel]
     name_field: str
-    shape: Shape
+    render_admin: RenderAdmin
     link_model: type[Any]
     link_column: Any
     derive: Callable[[dict[str, Any]], None] | None = None
@@ -51,14 +54,15 @@ class Resource:
 
 
 def stamps(row: Any) -> dict[str, Any]:
-    """The timestamps every admin shape carries."""
+    """The timestamps every item carries as editors see it."""
     return {"created_at": row.created_at, "updated_at": row.updated_at}
 
 
-def admin_shape(
+def render_admin_item(
     resource: Resource, row: Any, version: EntityVersion, now: datetime, base: str
 ) -> dict[str, Any]:
-    return {**resource.shape(row, now, base), "version": version.version}
+    """The item as editors see it, with its version."""
+    return {**resource.render_admin(row, now, base), "version": version.version}
 
 
 def writable_state(resource: Resource, row: Any) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def _column_values(resource: Resource, data: BaseModel) -> dict[str, Any]:
     return values
 
 
-def _flush(session: Session, resource: Resource, slug: str) -> None:
+def _flush_or_conflict(session: Session, resource: Resource, slug: str) -> None:
     try:
         session.flush()
     except IntegrityError:
@@ -110,7 +114,7 @@ def create_item(
     _ensure_slug_free(session, resource, values["slug"], None)
     row = resource.model(**values, created_at=now, updated_at=now)
     session.add(row)
-    _flush(session, resource, values["slug"])
+    _flush_or_conflict(session, resource, values["slug"])
     start_versioning(session, resource.name, row.id, principal)
     record(session, principal, f"{resource.name}.create", resource.name, row.id, now)
     return row
@@ -132,7 +136,7 @@ def update_item(
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_at = now
-    _flush(session, resource, values["slug"])
+    _flush_or_conflict(session, resource, values["slug"])
     if resource.in_search_text:
         _reindex_articles_linked(session, resource, row.id, now)
     record(session, principal, f"{resource.name}.update", resource.name, row.id, now)
@@ -152,10 +156,12 @@ def _reindex_articles_linked(
 ) -> None:
     ids = _linked_article_ids(session, resource, item_id)
     if ids:
-        session.execute(update(Article).where(Article.id.in_(ids)).values(updated_at=now))
+        session.execute(update(Article).where(col(Article.id).in_(ids)).values(updated_at=now))
         session.flush()
         articles = session.scalars(
-            select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))
+            select(Article)
+            .where(col(Article.id).in_(ids))
+            .options(selectinload(relationship_attribute(Article.tags)))
         ).all()
         index_articles(session, articles)
 
@@ -173,7 +179,7 @@ def delete_item(
     ids = _linked_article_ids(session, resource, row.id)
     if ids and not force:
         slugs = session.scalars(
-            select(Article.slug).where(Article.id.in_(ids)).order_by(Article.slug)
+            select(col(Article.slug)).where(col(Article.id).in_(ids)).order_by(col(Article.slug))
         ).all()
         shown = ", ".join(slugs[:10]) + (f" and {len(slugs) - 10} more" if len(slugs) > 10 else "")
         raise Conflict(
@@ -182,18 +188,21 @@ def delete_item(
         )
     session.execute(delete(resource.link_model).where(resource.link_column == row.id))
     if ids:
-        session.execute(update(Article).where(Article.id.in_(ids)).values(updated_at=now))
+        session.execute(update(Article).where(col(Article.id).in_(ids)).values(updated_at=now))
         session.flush()
         if resource.in_search_text:
             index_articles(
                 session,
                 session.scalars(
-                    select(Article).where(Article.id.in_(ids)).options(selectinload(Article.tags))
+                    select(Article)
+                    .where(col(Article.id).in_(ids))
+                    .options(selectinload(relationship_attribute(Article.tags)))
                 ).all(),
             )
     session.execute(
         delete(EntityVersion).where(
-            EntityVersion.entity_type == resource.name, EntityVersion.entity_id == row.id
+            col(EntityVersion.entity_type) == resource.name,
+            col(EntityVersion.entity_id) == row.id,
         )
     )
     session.delete(row)

@@ -26,7 +26,7 @@ SOURCE_RESOURCE = Resource(
     update=SourceUpdate,
     admin=SourceAdmin,
     name_field="name",
-    shape=render_admin_source,
+    render_admin=render_admin_source,
     link_model=Citation,
     link_column=Citation.source_id,
 )
