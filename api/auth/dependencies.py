@@ -124,7 +124,7 @@ class AdminRouter(APIRouter):
         if required_role(route) is None:
             self.routes.pop()
             raise UnguardedRoute(
-                f"{sorted(route.methods)} {route.path} declares no role: add "
+                f"{sorted(route.methods or ())} {route.path} declares no role: add "
                 "`dependencies=[require_role(Role.…)]` (or a Principal parameter)."
             )
 
@@ -132,7 +132,9 @@ class AdminRouter(APIRouter):
         """Only routers whose every route declares a role may be mounted inside."""
         for route in router.routes:
             if isinstance(route, APIRoute) and required_role(route) is None:
-                raise UnguardedRoute(f"{sorted(route.methods)} {route.path} declares no role.")
+                raise UnguardedRoute(
+                    f"{sorted(route.methods or ())} {route.path} declares no role."
+                )
         super().include_router(router, **kwargs)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from api.auth.models import ApiToken, Role
 from api.core.errors import Conflict, NotFound
@@ -32,7 +33,7 @@ def issue_token(
     session: Session, *, name: str, role: Role, now: datetime, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a named token; returns the row and the token, which is never retrievable again."""
-    if session.scalars(select(ApiToken).where(ApiToken.name == name)).first():
+    if session.scalars(select(ApiToken).where(col(ApiToken.name) == name)).first():
         raise Conflict(f"A token named `{name}` already exists.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -45,7 +46,9 @@ def issue_token(
 
 
 def list_tokens(session: Session) -> Sequence[ApiToken]:
-    return session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.name)).all()
+    return session.scalars(
+        select(ApiToken).order_by(col(ApiToken.created_at), col(ApiToken.name))
+    ).all()
 
 
 def revoke_token(session: Session, token: ApiToken, now: datetime) -> ApiToken:
@@ -63,7 +66,7 @@ def get_token(session: Session, token_id: str) -> ApiToken:
 
 
 def get_token_by_name(session: Session, name: str) -> ApiToken:
-    token = session.scalars(select(ApiToken).where(ApiToken.name == name)).first()
+    token = session.scalars(select(ApiToken).where(col(ApiToken.name) == name)).first()
     if token is None:
         raise NotFound(f"No token named `{name}`.")
     return token
@@ -81,12 +84,16 @@ def find_usable_token(session: Session, raw: str, now: datetime) -> ApiToken | N
     """The live (not revoked, not expired) token matching `raw`, or None."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    token = session.scalars(
+        select(ApiToken).where(col(ApiToken.token_hash) == hash_token(raw))
+    ).first()
     return token if usable(token, now) else None
 
 
 def count_content_key_use(session: Session, token_id: str) -> None:
     """One more public request made with this content key (an atomic increment)."""
     session.execute(
-        update(ApiToken).where(ApiToken.id == token_id).values(use_count=ApiToken.use_count + 1)
+        update(ApiToken)
+        .where(col(ApiToken.id) == token_id)
+        .values(use_count=col(ApiToken.use_count) + 1)
     )

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from api.authors.models import Author
 from api.core.errors import NotFound
@@ -17,7 +18,7 @@ def list_authors(
 
 
 def get_author(session: Session, slug: str) -> Author:
-    author = session.scalars(select(Author).where(Author.slug == slug)).first()
+    author = session.scalars(select(Author).where(col(Author.slug) == slug)).first()
     if author is None:
         raise NotFound(f"No author with slug `{slug}`.")
     return author

@@ -5,10 +5,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlmodel import col
 
 from api.actions.models import Action
 from api.articles.models import Article
 from api.authors.models import Author
+from api.core.tables import relationship_attribute
 from api.sources.models import Source
 from api.tags.models import Tag
 
@@ -20,18 +22,18 @@ def _iso_items(rows: Iterable[Any], fields: list[str]) -> list[dict[str, Any]]:
 def export_bundle(session: Session) -> dict[str, Any]:
     """Every item with its id and timestamps; articles reference the others by slug."""
     common = ["id", "slug", "created_at", "updated_at"]
-    authors = session.scalars(select(Author).order_by(Author.slug)).all()
-    tags = session.scalars(select(Tag).order_by(Tag.slug)).all()
-    sources = session.scalars(select(Source).order_by(Source.slug)).all()
-    actions = session.scalars(select(Action).order_by(Action.slug)).all()
+    authors = session.scalars(select(Author).order_by(col(Author.slug))).all()
+    tags = session.scalars(select(Tag).order_by(col(Tag.slug))).all()
+    sources = session.scalars(select(Source).order_by(col(Source.slug))).all()
+    actions = session.scalars(select(Action).order_by(col(Action.slug))).all()
     articles = session.scalars(
         select(Article)
-        .order_by(Article.created_at, Article.id)
+        .order_by(col(Article.created_at), col(Article.id))
         .options(
-            selectinload(Article.authors),
-            selectinload(Article.tags),
-            selectinload(Article.actions),
-            selectinload(Article.citations),
+            selectinload(relationship_attribute(Article.authors)),
+            selectinload(relationship_attribute(Article.tags)),
+            selectinload(relationship_attribute(Article.actions)),
+            selectinload(relationship_attribute(Article.citations)),
         )
     ).all()
     article_items = []

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlmodel import SQLModel, col
 
 from api.actions.models import Action
 from api.articles.body import derive_body
@@ -27,6 +28,7 @@ from api.bundle.schemas import (
 )
 from api.bundle.validation import KINDS, BundleError
 from api.core.db import new_id
+from api.core.tables import relationship_attribute, table_of
 from api.search.index import index_articles, index_documents, tag_search_text
 from api.sources.models import Source
 from api.tags.models import Tag
@@ -56,7 +58,7 @@ class ImportReport:
 
 def _upsert(
     session: Session,
-    model: type[Any],
+    model: type[SQLModel],
     kind: str,
     rows: list[dict[str, Any]],
     now: datetime,
@@ -67,13 +69,14 @@ def _upsert(
 
     Returns slug -> id for every row, and the slugs that were inserted or updated.
     """
-    columns = [c.key for c in model.__table__.columns]
+    table = table_of(model)
+    columns = [c.key for c in table.columns]
     existing: dict[str, Any] = {}
     slugs = [r["slug"] for r in rows]
     for start in range(0, len(slugs), BATCH):
         chunk = slugs[start : start + BATCH]
         for found in session.execute(
-            select(*model.__table__.columns).where(model.slug.in_(chunk))
+            select(*table.columns).where(table.c.slug.in_(chunk))
         ).mappings():
             existing[found["slug"]] = found
     inserts: list[dict[str, Any]] = []
@@ -111,7 +114,7 @@ def _upsert(
     for start in range(0, len(claimed), BATCH):
         chunk = claimed[start : start + BATCH]
         for taken_id, taken_slug in session.execute(
-            select(model.id, model.slug).where(model.id.in_(chunk))
+            select(table.c.id, table.c.slug).where(table.c.id.in_(chunk))
         ):
             taken_ids[taken_id] = taken_slug
     clashing = [r for r in inserts if r["id"] in taken_ids]
@@ -169,26 +172,29 @@ def _current_links(session: Session, article_ids: list[str]) -> dict[str, tuple[
     if not article_ids:
         return {}
     for slot, model, key in (
-        (0, ArticleAuthor, ArticleAuthor.author_id),
-        (1, ArticleTag, ArticleTag.tag_id),
-        (2, ArticleAction, ArticleAction.action_id),
+        (0, ArticleAuthor, "author_id"),
+        (1, ArticleTag, "tag_id"),
+        (2, ArticleAction, "action_id"),
     ):
+        link = table_of(model)
         for start in range(0, len(article_ids), BATCH):
             chunk = article_ids[start : start + BATCH]
             for article_id, ref, position in session.execute(
-                select(model.article_id, key, model.position).where(model.article_id.in_(chunk))
+                select(link.c.article_id, link.c[key], link.c.position).where(
+                    link.c.article_id.in_(chunk)
+                )
             ):
                 links[article_id][slot].append((position, ref))
     for start in range(0, len(article_ids), BATCH):
         chunk = article_ids[start : start + BATCH]
         for row in session.execute(
             select(
-                Citation.article_id,
-                Citation.position,
-                Citation.source_id,
-                Citation.cited_url,
-                Citation.context,
-            ).where(Citation.article_id.in_(chunk))
+                col(Citation.article_id),
+                col(Citation.position),
+                col(Citation.source_id),
+                col(Citation.cited_url),
+                col(Citation.context),
+            ).where(col(Citation.article_id).in_(chunk))
         ):
             links[row[0]][3].append((row[1], row[2], row[3], row[4]))
     return {
@@ -210,8 +216,10 @@ def _rewire_links(
     ids = [article_id for article_id, _ in articles]
     for model in (ArticleAuthor, ArticleTag, ArticleAction, Citation):
         for start in range(0, len(ids), BATCH):
-            session.execute(delete(model).where(model.article_id.in_(ids[start : start + BATCH])))
-    rows: dict[type[Any], list[dict[str, Any]]] = defaultdict(list)
+            session.execute(
+                delete(model).where(col(model.article_id).in_(ids[start : start + BATCH]))
+            )
+    rows: dict[type[SQLModel], list[dict[str, Any]]] = defaultdict(list)
     for article_id, item in articles:
         for position, slug in enumerate(item.authors):
             rows[ArticleAuthor].append(
@@ -241,11 +249,17 @@ def _rewire_links(
                     "position": position,
                 }
             )
-    for model, batch in rows.items():
+    for link_model, batch in rows.items():
         # Every column is given, so the table's insert does: the ORM's bulk path would only
-        # add per-row bookkeeping (a second for 100,000 link rows).
+        # add per-row bookkeeping, which grows with the number of link rows.
         for start in range(0, len(batch), BATCH):
-            session.execute(insert(model.__table__), batch[start : start + BATCH])
+            session.execute(insert(table_of(link_model)), batch[start : start + BATCH])
+
+
+def slug_of(item: BundleItem) -> str:
+    """A validated item's slug: validation gives every item one."""
+    assert item.slug is not None, "the bundle was not validated"
+    return item.slug
 
 
 def _plain_rows(items: Iterable[BundleItem]) -> list[dict[str, Any]]:
@@ -262,8 +276,8 @@ def import_bundle(
         session, Author, "authors", _plain_rows(bundle.authors), now, report, progress
     )
     tag_rows = _plain_rows(bundle.tags)
-    for row, item in zip(tag_rows, bundle.tags, strict=True):
-        row["hashtag"] = item.hashtag or hashtag_for(item.name)
+    for row, tag in zip(tag_rows, bundle.tags, strict=True):
+        row["hashtag"] = tag.hashtag or hashtag_for(tag.name)
     refs["tags"], changed_tags = _upsert(session, Tag, "tags", tag_rows, now, report, progress)
     # A renamed tag changes the indexed text of every article carrying it, in the bundle or not.
     retagged = _articles_tagged(session, [refs["tags"][slug] for slug in changed_tags])
@@ -282,7 +296,7 @@ def import_bundle(
     current = _current_links(session, list(article_ids.values()))
     rewire: list[tuple[str, ArticleItem]] = []
     for item in bundle.articles:
-        article_id = article_ids[item.slug]  # type: ignore[index]
+        article_id = article_ids[slug_of(item)]
         wanted = (
             tuple(refs["authors"][s] for s in item.authors),
             tuple(refs["tags"][s] for s in item.tags),
@@ -304,14 +318,14 @@ def import_bundle(
         session.execute(update(Article), relinked_only_existing)
         report.unchanged["articles"] -= len(relinked_only_existing)
         report.updated["articles"] += len(relinked_only_existing)
-        touched |= {item.slug for _id, item in relinked_only}  # type: ignore[misc]
+        touched |= {slug_of(item) for _id, item in relinked_only}
 
     tag_text = {
         row["slug"]: tag_search_text(row["name"], row["hashtag"], row["slug"]) for row in tag_rows
     }
     documents = [
         {
-            "article_id": article_ids[item.slug],  # type: ignore[index]
+            "article_id": article_ids[slug_of(item)],
             "title": row["title"],
             "subtitle": row["subtitle"] or "",
             "tags": " ".join(tag_text[s] for s in item.tags),
@@ -333,7 +347,9 @@ def _articles_tagged(session: Session, tag_ids: list[str]) -> set[str]:
     for start in range(0, len(tag_ids), BATCH):
         chunk = tag_ids[start : start + BATCH]
         found.update(
-            session.scalars(select(ArticleTag.article_id).where(ArticleTag.tag_id.in_(chunk)))
+            session.scalars(
+                select(col(ArticleTag.article_id)).where(col(ArticleTag.tag_id).in_(chunk))
+            )
         )
     return found
 
@@ -344,6 +360,8 @@ def _reindex(session: Session, article_ids: list[str]) -> None:
         index_articles(
             session,
             session.scalars(
-                select(Article).where(Article.id.in_(chunk)).options(selectinload(Article.tags))
+                select(Article)
+                .where(col(Article.id).in_(chunk))
+                .options(selectinload(relationship_attribute(Article.tags)))
             ),
         )

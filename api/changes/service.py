@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from api.actions.models import Action
 from api.articles.models import Article, ArticleStatus
@@ -13,12 +14,12 @@ def next_visibility_change(connection: Connection, now: datetime) -> datetime | 
     """When a scheduled article appears or an action opens or closes: no write marks these,
     so caches keyed by the content version must also expire then."""
     moments = union_all(
-        select(func.min(Article.published_at).label("at")).where(
-            Article.status == ArticleStatus.published,
-            Article.deleted_at.is_(None),
-            Article.published_at > now,
+        select(func.min(col(Article.published_at)).label("at")).where(
+            col(Article.status) == ArticleStatus.published,
+            col(Article.deleted_at).is_(None),
+            col(Article.published_at) > now,
         ),
-        select(func.min(Action.starts_at).label("at")).where(Action.starts_at > now),
-        select(func.min(Action.ends_at).label("at")).where(Action.ends_at > now),
+        select(func.min(col(Action.starts_at)).label("at")).where(col(Action.starts_at) > now),
+        select(func.min(col(Action.ends_at)).label("at")).where(col(Action.ends_at) > now),
     ).subquery()
     return connection.execute(select(func.min(moments.c.at))).scalar()

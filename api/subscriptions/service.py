@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from api.core.errors import BadRequest, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
@@ -22,7 +23,7 @@ from api.subscriptions.models import (
 
 CONFIRMATION = "confirmation"
 MAX_EMAIL_LENGTH = 254
-SUBSCRIBER_SORTS = sort_keys(Subscriber.id, created_at=Subscriber.created_at)  # type: ignore[arg-type]
+SUBSCRIBER_SORTS = sort_keys(Subscriber.id, created_at=Subscriber.created_at)
 USED_LINK = "This link was already used or is no longer valid; nothing was changed."
 
 
@@ -56,7 +57,7 @@ def _locked(session: Session, query: Select[Any]) -> Select[Any]:
 
 
 def _subscriber_by_email(session: Session, email: str) -> Subscriber | None:
-    query = _locked(session, select(Subscriber).where(Subscriber.email == email))
+    query = _locked(session, select(Subscriber).where(col(Subscriber.email) == email))
     return session.scalars(query).first()
 
 
@@ -82,14 +83,14 @@ def _confirmation_recently_queued(
     session: Session, subscriber_id: str, now: datetime, resend_after: int
 ) -> bool:
     """An unsent confirmation, or one sent within `resend_after` seconds, exists."""
-    query = select(OutboxMessage.id).where(
-        OutboxMessage.subscriber_id == subscriber_id,
-        OutboxMessage.kind == CONFIRMATION,
+    query = select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.subscriber_id) == subscriber_id,
+        col(OutboxMessage.kind) == CONFIRMATION,
         or_(
-            OutboxMessage.status == OutboxStatus.pending,
+            col(OutboxMessage.status) == OutboxStatus.pending,
             and_(
-                OutboxMessage.status == OutboxStatus.sent,
-                OutboxMessage.sent_at >= now - timedelta(seconds=resend_after),  # type: ignore[operator]
+                col(OutboxMessage.status) == OutboxStatus.sent,
+                col(OutboxMessage.sent_at) >= now - timedelta(seconds=resend_after),
             ),
         ),
     )
@@ -150,7 +151,7 @@ def record_signup(
 def confirm_subscription(session: Session, payload: dict[str, Any], now: datetime) -> Subscriber:
     """Activate the subscription a confirmation token names; 400 if used or withdrawn."""
     subscriber = session.scalars(
-        _locked(session, select(Subscriber).where(Subscriber.id == payload["s"]))
+        _locked(session, select(Subscriber).where(col(Subscriber.id) == payload["s"]))
     ).first()
     consent = session.get(SubscriptionConsent, str(payload.get("c", "")))
     if (
@@ -192,8 +193,8 @@ def unsubscribe(session: Session, subscriber: Subscriber, now: datetime) -> Subs
         session.execute(
             update(SubscriptionConsent)
             .where(
-                SubscriptionConsent.subscriber_id == subscriber.id,  # type: ignore[arg-type]
-                SubscriptionConsent.withdrawn_at.is_(None),  # type: ignore[union-attr]
+                col(SubscriptionConsent.subscriber_id) == subscriber.id,
+                col(SubscriptionConsent.withdrawn_at).is_(None),
             )
             .values(withdrawn_at=now)
         )
@@ -206,8 +207,8 @@ def _cancel_queued_mail(session: Session, subscriber_id: str) -> None:
     session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.subscriber_id == subscriber_id,  # type: ignore[arg-type]
-            OutboxMessage.status == OutboxStatus.pending,  # type: ignore[arg-type]
+            col(OutboxMessage.subscriber_id) == subscriber_id,
+            col(OutboxMessage.status) == OutboxStatus.pending,
         )
         .values(status=OutboxStatus.cancelled)
     )
@@ -218,7 +219,7 @@ def list_subscribers(
 ) -> Page[Subscriber]:
     query = select(Subscriber)
     if status is not None:
-        query = query.where(Subscriber.status == status)  # type: ignore[arg-type]
+        query = query.where(col(Subscriber.status) == status)
     return fetch_page(
         session,
         query,
@@ -233,8 +234,8 @@ def all_subscribers(session: Session) -> Any:
     """Every subscriber still holding personal data, oldest first, streamed in batches."""
     query = (
         select(Subscriber)
-        .where(Subscriber.status != SubscriberStatus.erased)  # type: ignore[arg-type]
-        .order_by(Subscriber.created_at, Subscriber.id)  # type: ignore[arg-type]
+        .where(col(Subscriber.status) != SubscriberStatus.erased)
+        .order_by(col(Subscriber.created_at), col(Subscriber.id))
         .execution_options(yield_per=500)
     )
     return session.scalars(query)
@@ -256,13 +257,13 @@ def erase_subscriber(session: Session, subscriber: Subscriber, now: datetime) ->
     subscriber.erased_at = subscriber.erased_at or now
     session.execute(
         update(SubscriptionConsent)
-        .where(SubscriptionConsent.subscriber_id == subscriber.id)  # type: ignore[arg-type]
+        .where(col(SubscriptionConsent.subscriber_id) == subscriber.id)
         .values(client_network=None)
     )
     _cancel_queued_mail(session, subscriber.id)
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.subscriber_id == subscriber.id)  # type: ignore[arg-type]
+        .where(col(OutboxMessage.subscriber_id) == subscriber.id)
         .values(recipient=None, last_error=None)
     )
     session.flush()

@@ -13,10 +13,8 @@ from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.webhooks.schemas import WebhookCreate
 from api.webhooks.targets import RefusedTarget, check_target
 
-WEBHOOK_SORT = sort_keys(Webhook.id, created_at=Webhook.created_at)["created_at"]  # type: ignore[arg-type]
-DELIVERY_SORT = sort_keys(WebhookDelivery.id, created_at=WebhookDelivery.created_at)[  # type: ignore[arg-type]
-    "-created_at"
-]
+WEBHOOK_SORT = sort_keys(Webhook.id, created_at=Webhook.created_at)["created_at"]
+DELIVERY_SORT = sort_keys(WebhookDelivery.id, created_at=WebhookDelivery.created_at)["-created_at"]
 
 
 def new_secret() -> str:
