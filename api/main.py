@@ -103,6 +103,9 @@ class Masthead(FastAPI):
                 return
         await super().__call__(scope, receive, send)
 
+    def openapi(self) -> dict[str, Any]:
+        return build_openapi(self)
+
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Masthead:
     settings = settings or get_settings()
@@ -157,14 +160,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.cache_stats = CacheStats()
     app.state.metrics = Metrics(app.state.cache_stats)
     if settings.response_cache and not settings.content_keys_required:
-        app.response_cache = ResponseCache(
+        cache = ResponseCache(
             engine=lambda: app.state.engine,
             clock=lambda: app.state.clock(),
             stats=app.state.cache_stats,
             next_change=next_visibility_change,
             max_entries=settings.response_cache_entries,
         )
-        app.add_middleware(ResponseCacheMiddleware, cache=lambda: app.response_cache)
+        app.response_cache = cache
+        app.add_middleware(ResponseCacheMiddleware, cache=lambda: cache)
     app.cors = bool(settings.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
     if settings.cors_origins:
@@ -187,7 +191,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_body_bytes=settings.max_body_bytes,
         max_query_length=settings.max_query_length,
     )
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 
 

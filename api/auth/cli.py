@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth.models import Role
 from api.auth.service import get_token_by_name, issue_token, list_tokens, revoke_token
@@ -14,7 +15,7 @@ from api.core.settings import SettingsError, load_settings
 tokens_app = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_is_help=True)
 
 
-def _sessionmaker():  # type: ignore[no-untyped-def]
+def _sessionmaker() -> sessionmaker[Session]:
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -14,7 +14,8 @@ Two ASGI entry points share one cache:
   must see).
 
 The version read is what a hit costs most. On SQLite it is a primary-key read on a
-connection of the cache's own, on the event loop (microseconds, and WAL readers never wait).
+connection of the cache's own, on the event loop (too short to be worth a thread, and WAL
+readers never wait).
 On a network database concurrent requests share one read: a request waits for the next
 read to *start* after it arrived, so sharing never makes an answer older.
 """

@@ -62,14 +62,6 @@ class PreconditionFailed(ProblemError):
     status, type_slug, title = 412, "precondition-failed", "Precondition failed"
 
 
-class PayloadTooLarge(ProblemError):
-    status, type_slug, title = 413, "payload-too-large", "Request body too large"
-
-
-class UriTooLong(ProblemError):
-    status, type_slug, title = 414, "uri-too-long", "Query string too long"
-
-
 class Unprocessable(ProblemError):
     status, type_slug, title = 422, "validation", "Invalid input"
 
@@ -169,15 +161,12 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
-async def _database_error(_request: Request, exc: Exception) -> Response:
+async def _database_error(request: Request, exc: Exception) -> Response:
     log.error("database unavailable: %s", exc.__class__.__name__)
-    return problem_response(
-        503,
-        "The database is not reachable; try again shortly.",
-        type_slug="unavailable",
-        title="Service unavailable",
-        headers={"Retry-After": "5"},
+    unavailable = ServiceUnavailable(
+        "The database is not reachable; try again shortly.", headers={"Retry-After": "5"}
     )
+    return await _problem_error(request, unavailable)
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> Response:

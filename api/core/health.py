@@ -18,7 +18,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.core.errors import problem_response, problem_responses
+from api.core.errors import ServiceUnavailable, problem_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -115,13 +115,9 @@ def readyz(request: Request) -> Response:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:
-        return problem_response(
-            503,
-            "The database is not reachable.",
-            type_slug="unavailable",
-            title="Service unavailable",
-            headers={"Retry-After": "5"},
-        )
+        raise ServiceUnavailable(
+            "The database is not reachable.", headers={"Retry-After": "5"}
+        ) from None
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 

@@ -22,7 +22,7 @@ class ApiIndex(BaseModel):
 def api_index(request: Request) -> Any:
     """Entry points of the API, including the RSS, Atom and JSON feeds."""
     base = base_url(request)
-    links = {
+    links: dict[str, Any] = {
         name: f"{base}/v1/{name}" for name in ("articles", "tags", "sources", "actions", "authors")
     }
     links |= {
