@@ -93,7 +93,7 @@ def _import_in_one_transaction(
 ) -> dict[str, dict[str, int]]:
     from api.bundle.importing import import_bundle
 
-    with make_sessionmaker(engine)() as session, session.begin():
+    with make_sessionmaker(engine, lock_first=True)() as session, session.begin():
         if engine.dialect.name == "sqlite":
             # Ids are random, so inserts land all over every index: with SQLite's default
             # 2 MB page cache a large import rereads and respills pages for each row.

@@ -29,6 +29,7 @@ from api.core.errors import Problem, install_error_handlers
 from api.core.health import Metrics, MetricsMiddleware
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits
+from api.core.overload import InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
 from api.editorial.routers import ADMIN_ROUTERS
@@ -121,7 +122,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)
-    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    # Writers (requests other than GET, background workers) take SQLite's lock up front;
+    # GET and HEAD requests read without it.
+    app.state.sessionmaker = make_sessionmaker(app.state.engine, lock_first=True)
+    app.state.query_sessionmaker = make_sessionmaker(app.state.engine)
     app.state.read_engine = (
         make_engine(settings, url=settings.read_database_url)
         if settings.read_database_url
@@ -154,7 +158,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_docs(app)
 
     # Added innermost first: routes < content keys < gzip < response cache < metrics < CORS
-    # < request limits.
+    # < requests in flight < request limits. Cache hits are answered before all of them.
     app.add_middleware(ContentKeys)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.state.cache_stats = CacheStats()
@@ -186,6 +190,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             expose_headers=["ETag", "Link", "Retry-After", "Surrogate-Key"],
             max_age=600,
         )
+    app.add_middleware(InFlightLimit, limit=in_flight_limit(settings))
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,

@@ -69,13 +69,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_connect(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are begun by `_sqlite_begin`, not by the driver (which would begin
+        # one lazily, deferred, before the first write).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """`BEGIN IMMEDIATE` for writers: the write lock is taken up front, waiting at most the
+    busy timeout, so a transaction never fails half-way for want of the lock (a deferred
+    writer in WAL mode can get `SQLITE_BUSY` at its first write, with no wait at all).
+    Readers begin deferred and never wait (WAL)."""
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+SQLITE_BEGIN = "masthead_sqlite_begin"
 
 
 def insert_on_conflict(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
@@ -109,25 +127,35 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
         if not memory:
             path = url.split("///", 1)[1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False},
-            poolclass=StaticPool if memory else None,
+        # Opening an SQLite connection is cheap and reads run on the event loop, so the
+        # pool never makes a checkout wait (max_overflow=-1): the loop must never block.
+        pooling: dict[str, Any] = (
+            {"poolclass": StaticPool}
+            if memory
+            else {"pool_size": settings.database_pool_size, "max_overflow": -1}
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
+        event.listen(engine, "connect", _sqlite_connect(settings.sqlite_busy_timeout_ms))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
+        # Waiting for a free connection is bounded, and ends in a 503 (see core/errors).
+        pool_timeout=settings.database_pool_timeout,
         pool_pre_ping=True,
-        # An unreachable server (a replica that went away) fails fast instead of hanging.
-        connect_args={"connect_timeout": 5},
+        # An unreachable or starting server fails fast instead of hanging.
+        connect_args={"connect_timeout": settings.database_connect_timeout},
     )
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def make_sessionmaker(engine: Engine, *, lock_first: bool = False) -> sessionmaker[Session]:
+    """Sessions on `engine`. With `lock_first`, an SQLite transaction takes the write lock as
+    it begins (for work that writes: requests other than GET, background workers, imports);
+    without, it begins deferred and never waits for a writer (reads)."""
+    bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if lock_first else engine
+    return sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
 def reads_inline(request: Request) -> bool:
@@ -171,7 +199,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Public reads go to the read replica (`MASTHEAD_READ_DATABASE_URL`) when it has caught
     up with the primary, so an answer is never older than the primary's content."""
     state = request.app.state
-    maker = state.sessionmaker
+    maker = state.query_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
     use_replica = state.read_sessionmaker is not None and is_public_read(request)
     if use_replica and await run_in_threadpool(replica_caught_up, state.engine, state.read_engine):
         maker = state.read_sessionmaker

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -76,6 +77,12 @@ class TooManyRequests(ProblemError):
 
 class ServiceUnavailable(ProblemError):
     status, type_slug, title = 503, "unavailable", "Service unavailable"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """SQLite's write lock stayed taken past the busy timeout: retry, nothing was written."""
+
+    type_slug, title = "busy", "Database busy"
 
 
 class ValidationIssue(BaseModel):
@@ -161,7 +168,25 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
+def _is_sqlite_busy(exc: Exception) -> bool:
+    message = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
 async def _database_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OperationalError) and _is_sqlite_busy(exc):
+        log.warning("database busy: the write lock was not free within the busy timeout")
+        busy = DatabaseBusy(
+            "The database is busy with other writes; nothing was changed. Retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+        return await _problem_error(request, busy)
+    if isinstance(exc, SQLAlchemyTimeoutError):
+        log.warning("no database connection free within the pool timeout")
+        saturated = ServiceUnavailable(
+            "Every database connection is in use; retry shortly.", headers={"Retry-After": "1"}
+        )
+        return await _problem_error(request, saturated)
     log.error("database unavailable: %s", exc.__class__.__name__)
     unavailable = ServiceUnavailable(
         "The database is not reachable; try again shortly.", headers={"Retry-After": "5"}
@@ -180,6 +205,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(InterfaceError, _database_error)
+    app.add_exception_handler(SQLAlchemyTimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

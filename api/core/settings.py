@@ -27,6 +27,28 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(5, ge=1, le=200, description="Connections per worker.")
     database_max_overflow: int = Field(5, ge=0, le=200, description="Extra connections.")
+    database_pool_timeout: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Longest wait for a pooled PostgreSQL connection, in seconds; then 503.",
+    )
+    database_connect_timeout: int = Field(
+        2, ge=1, le=60, description="Longest wait to open a PostgreSQL connection, in seconds."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        5000,
+        ge=0,
+        le=60_000,
+        description="How long an SQLite writer waits for the write lock, in ms; then 503.",
+    )
+    max_in_flight: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Requests each worker works on at once; more get 503 at once. Default: "
+        "32 on SQLite; on PostgreSQL the pool's size plus its overflow (at most 32).",
+    )
     public_url: AnyHttpUrl | None = Field(
         None, description="Base URL used in links; defaults to the request's own base URL."
     )
