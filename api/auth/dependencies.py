@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from api.auth.models import ROLE_RANK, Role
 from api.auth.service import Principal, find_usable_token
-from api.core.db import NowDep, SessionDep
+from api.core.db import NowDep, SessionDep, mark_failed
 from api.core.errors import Forbidden, Unauthorized, problem_responses
 from api.editorial.http import ADMIN_CACHE_CONTROL
 
@@ -89,6 +89,7 @@ class AdminRoute(APIRoute):
                 handler = _exception_handler(request, exc)
                 if handler is None:
                     raise
+                mark_failed(request)
                 response = await handler(request, exc)
             response.headers["Cache-Control"] = ADMIN_CACHE_CONTROL
             body = getattr(response, "body", b"")

@@ -193,6 +193,20 @@ def replica_caught_up(primary: Engine, replica: Engine) -> bool:
         return False  # a replica that is away is a replica that lags
 
 
+FAILED = "masthead_request_failed"
+
+
+class RequestFailed(Exception):
+    """The request ended in an error answered inside its route: its session rolls back."""
+
+
+def mark_failed(request: Request) -> None:
+    """Roll this request's transaction back even though its route answered normally (a
+    route class that turns errors into responses itself, so no exception reaches the
+    session dependency)."""
+    setattr(request.state, FAILED, True)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on any error.
 
@@ -207,10 +221,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     inline = reads_inline(request)
     try:
         yield session
+        if getattr(request.state, FAILED, False):
+            raise RequestFailed
         if inline:
             session.commit()
         else:
             await run_in_threadpool(session.commit)
+    except RequestFailed:
+        if inline:
+            session.rollback()
+        else:
+            await run_in_threadpool(session.rollback)
     except BaseException:
         if inline:
             session.rollback()
