@@ -1,16 +1,16 @@
 """Sending deliveries: claim due rows, sign and POST them, record the outcome, back off.
 
 Deliveries are jobs of `api.core.jobs` (leased rows, at least once): a delivery sent again
-after a worker died keeps its `X-Masthead-Delivery` id, which receivers use to drop
-duplicates.
+after a worker died, or retried after a failure, keeps its `webhook-id`, which receivers use
+to drop duplicates.
 
-Signature: `X-Masthead-Signature: sha256=<hex HMAC-SHA256>` keyed with the hook's secret over
-`<X-Masthead-Timestamp>.<raw request body>`; receivers recompute it over the bytes they
-received and reject old timestamps (replay).
+Signatures follow the Standard Webhooks specification (see `api.webhooks.signing`):
+`webhook-id`, `webhook-timestamp` (the wall clock when this attempt is sent, not the pass's
+start: receivers compare it with their own clocks, five minutes' tolerance, and one pass can
+send for longer than that) and `webhook-signature: v1,<base64 HMAC-SHA256 of
+"id.timestamp.body">`. Hooks with legacy secrets also get the old `X-Masthead-*` headers.
 """
 
-import hashlib
-import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,10 +21,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
+from api.core.db import utcnow
 from api.core.http import dump_json
 from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
 from api.core.settings import Settings
 from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
+from api.webhooks.signing import is_legacy_secret, legacy_headers, standard_headers
 from api.webhooks.targets import RefusedTarget, check_target
 
 log = logging.getLogger("masthead.webhooks")
@@ -33,12 +35,6 @@ BATCH = 20
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 USER_AGENT = "Masthead-Webhooks/1"
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """The `X-Masthead-Signature` value for a body sent at `timestamp` (unix seconds)."""
-    message = str(timestamp).encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -97,26 +93,24 @@ def claim_due(session: Session, now: datetime, lease_for: timedelta) -> list[Cla
     ]
 
 
-def send(
-    delivery: ClaimedDelivery, settings: Settings, client: httpx.Client, now: datetime
-) -> Outcome:
-    """POST one signed delivery to the address its host resolves to (checked first)."""
+def send(delivery: ClaimedDelivery, settings: Settings, client: httpx.Client) -> Outcome:
+    """POST one delivery to the address its host resolves to (checked first), signed at the
+    moment it is sent."""
     try:
         target = check_target(delivery.url, allow_private=settings.webhook_allow_private)
     except RefusedTarget as exc:
         return Outcome(None, f"refused: {exc}")
     body = dump_json(delivery.payload)
-    timestamp = int(now.timestamp())
+    sent_at = utcnow()  # the wall clock, not the pass's `now` (see the module docstring)
     url = httpx.URL(delivery.url)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "Host": url.netloc.decode("ascii"),
-        "X-Masthead-Event": delivery.event,
-        "X-Masthead-Delivery": delivery.id,
-        "X-Masthead-Timestamp": str(timestamp),
-        "X-Masthead-Signature": signature(delivery.secret, timestamp, body),
+        **standard_headers(delivery.secret, delivery.id, sent_at, body),
     }
+    if is_legacy_secret(delivery.secret):
+        headers |= legacy_headers(delivery.secret, delivery.id, delivery.event, sent_at, body)
     # Connect to the checked address; TLS still verifies the certificate for the host name.
     pinned = url.copy_with(host=str(target.address))
     extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
@@ -233,7 +227,7 @@ def deliver_due(
     return work_through_due(
         session_factory,
         claim=lambda session: claim_due(session, now, lease_for),
-        perform=lambda delivery: _send_logged(delivery, settings, client, now),
+        perform=lambda delivery: _send_logged(delivery, settings, client),
         record=lambda session, delivery, outcome: record_outcome(
             session, delivery, outcome, settings, now
         ),
@@ -241,10 +235,8 @@ def deliver_due(
     )
 
 
-def _send_logged(
-    delivery: ClaimedDelivery, settings: Settings, client: httpx.Client, now: datetime
-) -> Outcome:
-    outcome = send(delivery, settings, client, now)
+def _send_logged(delivery: ClaimedDelivery, settings: Settings, client: httpx.Client) -> Outcome:
+    outcome = send(delivery, settings, client)
     if not outcome.succeeded:
         log.info("webhook delivery %s failed: %s", delivery.id, outcome.error)
     return outcome

@@ -1,6 +1,5 @@
 """Creating, reading and deleting webhooks, and reading their delivery logs."""
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,20 +10,18 @@ from api.core.errors import NotFound, Unprocessable
 from api.core.pagination import Page, fetch_page, sort_keys
 from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.webhooks.schemas import WebhookCreate
+from api.webhooks.signing import new_secret
 from api.webhooks.targets import RefusedTarget, check_target
 
 WEBHOOK_SORT = sort_keys(Webhook.id, created_at=Webhook.created_at)["created_at"]
 DELIVERY_SORT = sort_keys(WebhookDelivery.id, created_at=WebhookDelivery.created_at)["-created_at"]
 
 
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
-
-
 def create_webhook(
     session: Session, data: WebhookCreate, now: datetime, *, allow_private: bool
 ) -> Webhook:
-    """A new active hook with a fresh secret; 422 when its URL reaches a private address."""
+    """A new active hook with a fresh Standard Webhooks secret (`whsec_` + base64); 422 when
+    its URL reaches a private address."""
     try:
         check_target(data.url, allow_private=allow_private)
     except RefusedTarget as exc:

@@ -1,4 +1,9 @@
-"""A real HTTP receiver on loopback, webhook settings for tests, and helpers to run passes."""
+"""A real HTTP receiver on loopback, webhook settings for tests, and helpers to run passes.
+
+The receiver verifies every request as a real one would, with the Standard Webhooks library
+(`standardwebhooks.Webhook(secret).verify(body, headers)`, against the wall clock), and
+answers 401 to one that fails; the `receiver` fixture fails the test if any did.
+"""
 
 import socket
 import threading
@@ -11,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from api.core.settings import Settings, load_settings
 from api.main import create_app
@@ -25,18 +31,35 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    verified: Any = None  # what `Webhook.verify` returned: the parsed body
 
 
 @dataclass
 class Receiver:
-    """Records every POST; answers `status` (with `location` on redirects)."""
+    """Records every POST and verifies it with each of `secrets` (the hooks created for it:
+    `whsec_` strings, or raw key bytes) until one passes. A verified request is answered
+    `status` (with `location` on redirects); one no secret verifies is answered 401 and
+    also listed in `rejected`, with the library's reasons."""
 
     port: int
     status: int = 200
     location: str | None = None
+    secrets: list[str | bytes] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
+    rejected: list[tuple[Received, list[str]]] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
+
+    def verify(self, received: Received) -> list[str]:
+        """Verify with each secret; [] once one passes, else why each failed."""
+        reasons = []
+        for secret in self.secrets:
+            try:
+                received.verified = Webhook(secret).verify(received.body, received.headers)
+                return []
+            except WebhookVerificationError as exc:
+                reasons.append(str(exc))
+        return reasons or ["no secret to verify with"]
 
     @property
     def url(self) -> str:
@@ -49,10 +72,14 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                receiver.requests.append(Received(self.path, headers, body))
+                received = Received(self.path, headers, body)
+                reasons = receiver.verify(received)
+                if reasons:
+                    receiver.rejected.append((received, reasons))
+                receiver.requests.append(received)
                 receiver.arrived.set()
-                self.send_response(receiver.status)
-                if receiver.location:
+                self.send_response(401 if reasons else receiver.status)
+                if receiver.location and not reasons:
                     self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -84,6 +111,7 @@ def receiver() -> Iterator[Receiver]:
     running = Receiver(port=0).start()
     yield running
     running.stop()
+    assert running.rejected == [], "deliveries failed Standard Webhooks verification"
 
 
 def webhook_settings(engine: Engine, **overrides: Any) -> Settings:

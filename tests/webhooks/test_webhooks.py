@@ -1,16 +1,22 @@
-"""Webhooks (CONTRACT §3): registered by admins, derived from the change log, signed,
-retried with backoff, logged, disabled after repeated failure, delivered once."""
+"""Webhooks (CONTRACT §3): registered by admins, derived from the change log, signed per
+the Standard Webhooks specification, retried with backoff, logged, disabled after repeated
+failure, delivered once."""
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
+import secrets
 import threading
-from datetime import datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from api.core.db import make_engine, make_sessionmaker
 from api.core.settings import load_settings
@@ -19,6 +25,7 @@ from api.events.service import emit
 from api.main import create_app
 from api.webhooks.delivery import deliver_due, make_client
 from api.webhooks.models import WebhookDelivery
+from api.webhooks.signing import is_legacy_secret, new_secret, standard_headers
 from api.webhooks.worker import dispatch_all, run_webhook_worker, webhook_pass
 from tests.conftest import FIXED_NOW
 from tests.factories import bundle, iso, load, tag
@@ -27,14 +34,19 @@ from tests.webhooks.conftest import Receiver, free_port, webhook_settings, with_
 ARTICLE_EVENTS = ["article.published", "article.updated", "article.unpublished", "article.deleted"]
 
 
-def create_hook(client, as_, url, events=None):
+def create_hook(client, as_, target, events=None):
+    """A hook POSTing to `target` (a URL, or a Receiver, which learns the hook's secret)."""
+    url = target.url if isinstance(target, Receiver) else target
     response = client.post(
         "/v1/admin/webhooks",
         json={"url": url, "events": events or ARTICLE_EVENTS, "description": "site builder"},
         headers=as_("admin"),
     )
     assert response.status_code == 201, response.text
-    return response.json()["data"]
+    hook = response.json()["data"]
+    if isinstance(target, Receiver):
+        target.secrets.append(hook["secret"])
+    return hook
 
 
 def create_article(client, as_, **fields):
@@ -63,8 +75,15 @@ def events_of(receiver):
     return [json.loads(r.body)["event"] for r in receiver.requests]
 
 
+def standard_signature(key: bytes, request) -> str:
+    """`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, computed here without the library."""
+    signed = f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}."
+    digest = hmac.new(key, signed.encode() + request.body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
 def test_published_article_is_posted_signed_over_the_raw_body(client, as_, receiver, run_pass):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     article = create_article(client, as_)
     publish(client, as_, article["id"])
 
@@ -74,16 +93,16 @@ def test_published_article_is_posted_signed_over_the_raw_body(client, as_, recei
     request = receiver.requests[0]
     assert request.path == "/hooks/masthead"
     assert request.headers["content-type"] == "application/json"
-    assert request.headers["x-masthead-event"] == "article.published"
-    timestamp = request.headers["x-masthead-timestamp"]
-    assert timestamp == str(int(FIXED_NOW.timestamp()))
-    expected = hmac.new(
-        hook["secret"].encode(), timestamp.encode() + b"." + request.body, hashlib.sha256
-    ).hexdigest()
-    assert request.headers["x-masthead-signature"] == f"sha256={expected}"
-    wrong = hmac.new(b"not-the-secret", request.body, hashlib.sha256).hexdigest()
-    assert request.headers["x-masthead-signature"] != f"sha256={wrong}"
+    assert request.headers["user-agent"] == "Masthead-Webhooks/1"
+    timestamp = request.headers["webhook-timestamp"]
+    assert abs(int(timestamp) - time.time()) < 60  # this attempt's wall clock, unix seconds
+    key = base64.b64decode(hook["secret"].removeprefix("whsec_"), validate=True)
+    assert request.headers["webhook-signature"] == standard_signature(key, request)
+    assert request.headers["webhook-signature"] != standard_signature(b"not-the-secret", request)
+    assert Webhook(hook["secret"]).verify(request.body, request.headers) == request.verified
+    assert not [name for name in request.headers if name.startswith("x-masthead-")]
     payload = json.loads(request.body)
+    assert request.verified == payload
     assert payload["event"] == "article.published"
     assert payload["data"]["id"] == article["id"]
     assert payload["data"]["slug"] == article["slug"]
@@ -93,15 +112,94 @@ def test_published_article_is_posted_signed_over_the_raw_body(client, as_, recei
     assert [(d["event"], d["status"], d["attempts"], d["last_status_code"]) for d in log] == [
         ("article.published", "succeeded", 1, 200)
     ]
-    assert log[0]["id"] == request.headers["x-masthead-delivery"]
+    assert log[0]["id"] == request.headers["webhook-id"]
     assert log[0]["delivered_at"] is not None
 
     run_pass(FIXED_NOW + timedelta(minutes=5))
     assert len(receiver.requests) == 1  # nothing new, nothing twice
 
 
+def test_forged_deliveries_fail_verification(client, as_, receiver, run_pass):
+    """Receivers accept only what Masthead signed: a wrong secret, a body, id or timestamp
+    changed on the way, a missing signature or a stale (replayed) timestamp all fail."""
+    hook = create_hook(client, as_, receiver)
+    publish(client, as_, create_article(client, as_)["id"])
+    run_pass()
+    [real] = receiver.requests
+    secret, body = hook["secret"], real.body
+    headers = {k: v for k, v in real.headers.items() if k.startswith("webhook-")}
+    headers["content-type"] = "application/json"
+    delivery_id, now = headers["webhook-id"], datetime.now(UTC)
+
+    def signed(key, at, content=body):
+        return {**headers, **standard_headers(key, delivery_id, at, content)}
+
+    tampered = body.replace(b'"article.published"', b'"article.deleted"')
+    assert tampered != body
+    earlier = str(int(headers["webhook-timestamp"]) - 1)
+    forged = {
+        "wrong secret": (body, signed(new_secret(), now)),
+        "tampered body": (tampered, headers),
+        "another id": (body, {**headers, "webhook-id": "0" * 32}),
+        "moved timestamp": (body, {**headers, "webhook-timestamp": earlier}),
+        "unsigned": (body, {k: v for k, v in headers.items() if k != "webhook-signature"}),
+        "stale timestamp": (body, signed(secret, now - timedelta(minutes=10))),
+    }
+    for name, (content, forged_headers) in forged.items():
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(content, forged_headers)
+            pytest.fail(f"{name} verified")
+    with httpx.Client(trust_env=False) as http:
+        for name, (content, forged_headers) in forged.items():
+            response = http.post(receiver.url, content=content, headers=forged_headers)
+            assert response.status_code == 401, name
+    reasons = [why for _received, why in receiver.rejected]
+    assert len(reasons) == len(forged)
+    assert reasons[-1] == ["Message timestamp too old"]  # signed right, but too late
+    receiver.rejected.clear()  # rejected as they should be
+
+    # Signed with the right secret at the current time, the same body verifies.
+    assert Webhook(secret).verify(body, signed(secret, now)) == json.loads(body)
+    assert Webhook(secret).verify(tampered, signed(secret, now, tampered))["event"] == (
+        "article.deleted"
+    )
+
+
+def test_a_hook_with_a_legacy_secret_keeps_its_key_and_the_old_headers(
+    client, as_, receiver, run_pass, engine
+):
+    """Hooks made before the switch hold `whsec_` + URL-safe base64, which is not the spec's
+    base64: they sign with the secret's UTF-8 bytes as a raw key (the key the old signature
+    used) and still send the `X-Masthead-*` headers their receivers were written for."""
+    hook = create_hook(client, as_, receiver)
+    legacy = "whsec_" + secrets.token_urlsafe(32)  # how secrets were made before
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE webhooks SET secret = :secret WHERE id = :id"),
+            {"secret": legacy, "id": hook["id"]},
+        )
+    receiver.secrets[:] = [legacy.encode()]  # the libraries' raw-key form
+    publish(client, as_, create_article(client, as_)["id"])
+
+    run_pass()
+
+    [request] = receiver.requests
+    assert request.verified["event"] == "article.published"
+    assert request.headers["webhook-signature"] == standard_signature(legacy.encode(), request)
+    timestamp = request.headers["x-masthead-timestamp"]
+    assert timestamp == request.headers["webhook-timestamp"]
+    assert request.headers["x-masthead-delivery"] == request.headers["webhook-id"]
+    assert request.headers["x-masthead-event"] == "article.published"
+    expected = hmac.new(
+        legacy.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256
+    ).hexdigest()
+    assert request.headers["x-masthead-signature"] == f"sha256={expected}"
+    assert all(is_legacy_secret("whsec_" + secrets.token_urlsafe(32)) for _ in range(200))
+    assert not any(is_legacy_secret(new_secret()) for _ in range(200))
+
+
 def test_each_kind_of_article_change_is_its_own_event(client, as_, receiver, run_pass):
-    create_hook(client, as_, receiver.url)
+    create_hook(client, as_, receiver)
     article = create_article(client, as_)
     url = f"/v1/admin/articles/{article['id']}"
     run_pass()
@@ -152,7 +250,7 @@ def test_articles_published_before_any_hook_are_updated_not_published_again(
         ).all()
     assert sorted(states) == [(False, False, None), (True, True, None), (True, True, None)]
 
-    create_hook(client, as_, receiver.url)
+    create_hook(client, as_, receiver)
     response = client.patch(
         f"/v1/admin/articles/{first['id']}",
         json={"title": "First, corrected"},
@@ -179,14 +277,14 @@ def test_a_scheduled_article_that_appears_while_no_hook_listens_is_not_published
         assert connection.execute(
             text("SELECT article_id, was_visible FROM webhook_article_state")
         ).all() == [(later["id"], True)]
-    create_hook(client, as_, receiver.url)
+    create_hook(client, as_, receiver)
     client.post(f"/v1/admin/articles/{later['id']}/unpublish", headers=as_("editor"))
     run_pass(FIXED_NOW + timedelta(hours=3))
     assert events_of(receiver) == ["article.unpublished"]
 
 
 def test_a_hook_gets_only_the_events_it_asked_for(client, as_, receiver, run_pass, engine):
-    create_hook(client, as_, receiver.url, events=["tag.changed", "tag.deleted"])
+    create_hook(client, as_, receiver, events=["tag.changed", "tag.deleted"])
     publish(client, as_, create_article(client, as_)["id"])
     load(engine, bundle(tags=[tag("rights")]))
     run_pass()
@@ -201,7 +299,7 @@ def test_a_hook_gets_only_the_events_it_asked_for(client, as_, receiver, run_pas
 
 
 def test_subscriber_confirmed_comes_from_the_event_outbox(client, as_, receiver, run_pass, session):
-    create_hook(client, as_, receiver.url, events=["subscriber.confirmed"])
+    create_hook(client, as_, receiver, events=["subscriber.confirmed"])
     payload = {"subscriber_id": "s" * 32, "lists": ["weekly"], "confirmed_at": iso(FIXED_NOW)}
     with session.begin():
         emit(session, "subscriber.confirmed", payload, FIXED_NOW)
@@ -213,7 +311,7 @@ def test_subscriber_confirmed_comes_from_the_event_outbox(client, as_, receiver,
 
 
 def test_failing_receiver_is_retried_with_backoff_then_recovers(client, as_, receiver, run_pass):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     publish(client, as_, create_article(client, as_)["id"])
     receiver.status = 500
 
@@ -241,8 +339,9 @@ def test_failing_receiver_is_retried_with_backoff_then_recovers(client, as_, rec
     [done] = deliveries(client, as_, hook["id"])
     assert (done["status"], done["attempts"], done["last_status_code"]) == ("succeeded", 3, 204)
     assert done["last_error"] is None
-    ids = {r.headers["x-masthead-delivery"] for r in receiver.requests}
+    ids = {r.headers["webhook-id"] for r in receiver.requests}
     assert ids == {done["id"]}  # retries keep the delivery id
+    assert all(r.verified is not None for r in receiver.requests)  # each attempt signed anew
     hook_now = client.get(f"/v1/admin/webhooks/{hook['id']}", headers=as_("admin")).json()["data"]
     assert hook_now["active"] is True and hook_now["consecutive_failures"] == 0
 
@@ -253,7 +352,7 @@ def _seconds_after_now(stamp: str) -> float:
 
 
 def test_repeated_failure_disables_the_hook_with_the_reason(client, as_, receiver, run_pass):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     receiver.status = 503
     for title in ("One", "Two"):
         publish(client, as_, create_article(client, as_, title=title)["id"])
@@ -289,7 +388,7 @@ def test_nothing_is_lost_across_a_restart(as_, settings, engine):
         assert outcome.status_code is None and "Connect" in (outcome.error or "")
     first_engine.dispose()
 
-    receiver = Receiver(port=port).start()
+    receiver = Receiver(port=port, secrets=[hook["secret"]]).start()
     try:
         second_engine = make_engine(settings)
         second = with_webhooks(create_app(settings, engine=second_engine))
@@ -301,15 +400,17 @@ def test_nothing_is_lost_across_a_restart(as_, settings, engine):
             second.state.clock = lambda: later
             [log] = deliveries(client, as_, hook["id"])
             assert (log["status"], log["attempts"]) == ("succeeded", 2)
+            assert receiver.requests[0].headers["webhook-id"] == log["id"]
         second_engine.dispose()
     finally:
         receiver.stop()
+    assert receiver.rejected == []
 
 
 def test_scheduled_article_fires_published_once_when_its_time_comes(
     client, as_, receiver, run_pass
 ):
-    create_hook(client, as_, receiver.url)
+    create_hook(client, as_, receiver)
     article = create_article(client, as_)
     publish_at = FIXED_NOW + timedelta(days=1)
     publish(client, as_, article["id"], at=publish_at)
@@ -327,8 +428,8 @@ def test_scheduled_article_fires_published_once_when_its_time_comes(
 
 
 def test_two_dispatchers_make_each_event_once(client, as_, receiver, settings, engine):
-    create_hook(client, as_, receiver.url)
-    create_hook(client, as_, receiver.url, events=["article.published"])
+    create_hook(client, as_, receiver)
+    create_hook(client, as_, receiver, events=["article.published"])
     for title in ("One", "Two", "Three"):
         publish(client, as_, create_article(client, as_, title=title)["id"])
     scheduled = create_article(client, as_, title="Later")
@@ -367,7 +468,7 @@ def test_two_dispatchers_make_each_event_once(client, as_, receiver, settings, e
 
 
 def test_two_senders_deliver_each_delivery_once(client, as_, receiver, settings, run_pass):
-    create_hook(client, as_, receiver.url)
+    create_hook(client, as_, receiver)
     for title in ("One", "Two", "Three", "Four"):
         publish(client, as_, create_article(client, as_, title=title)["id"])
 
@@ -389,7 +490,7 @@ def test_two_senders_deliver_each_delivery_once(client, as_, receiver, settings,
     finally:
         for each in engines:
             each.dispose()
-    ids = [r.headers["x-masthead-delivery"] for r in receiver.requests]
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(ids) == 4 and len(set(ids)) == 4
 
 
@@ -419,7 +520,7 @@ def test_private_targets_are_refused(client, app, as_, url):
 
 
 def test_a_private_target_is_refused_again_at_delivery(client, app, as_, receiver, run_pass):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     publish(client, as_, create_article(client, as_)["id"])
     app.state.settings = app.state.settings.model_copy(update={"webhook_allow_private": False})
     run_pass()
@@ -429,7 +530,7 @@ def test_a_private_target_is_refused_again_at_delivery(client, app, as_, receive
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(client, as_, receiver, run_pass):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     receiver.status = 302
     receiver.location = f"http://127.0.0.1:{receiver.port}/elsewhere"
     publish(client, as_, create_article(client, as_)["id"])
@@ -456,17 +557,20 @@ def test_bad_input_is_422(client, as_, body):
 
 
 def test_the_secret_is_shown_once(client, as_, receiver):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     assert hook["secret"].startswith("whsec_") and len(hook["secret"]) > 40
+    key = base64.b64decode(hook["secret"].removeprefix("whsec_"), validate=True)
+    assert len(key) == 32  # the spec wants 24 to 64 random bytes
     one = client.get(f"/v1/admin/webhooks/{hook['id']}", headers=as_("admin")).json()["data"]
     listed = client.get("/v1/admin/webhooks", headers=as_("admin")).json()["data"]
     assert "secret" not in one and [h["id"] for h in listed] == [hook["id"]]
     assert hook["secret"] not in json.dumps(listed) + json.dumps(one)
     assert one["events"] == ARTICLE_EVENTS and one["active"] is True
+    assert create_hook(client, as_, receiver)["secret"] != hook["secret"]  # one per hook
 
 
 def test_deleted_hook_gets_nothing_and_its_log_goes(client, as_, receiver, run_pass, session):
-    hook = create_hook(client, as_, receiver.url)
+    hook = create_hook(client, as_, receiver)
     publish(client, as_, create_article(client, as_)["id"])
     dispatch_all(make_sessionmaker(session.get_bind()), client.app.state.settings, FIXED_NOW)
     url = f"/v1/admin/webhooks/{hook['id']}"
@@ -505,7 +609,7 @@ def test_webhook_settings_are_read_from_the_environment(engine, monkeypatch):
 
 
 def test_the_background_worker_runs_passes_until_stopped(client, app, as_, receiver):
-    create_hook(client, as_, receiver.url)
+    create_hook(client, as_, receiver)
     publish(client, as_, create_article(client, as_)["id"])
 
     async def run_worker_until_delivered() -> None:
