@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from slugify import slugify
 from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,10 +24,11 @@ from api.articles.service import ARTICLE_SORTS, relation_options
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.authors.models import Author
-from api.core.db import new_id
+from api.core.db import insert_on_conflict, new_id
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.core.http import dump_json
 from api.core.pagination import Page, fetch_page
+from api.core.slugs import make_slug
 from api.editorial.audit import record
 from api.editorial.models import ArticleRevision, EntityVersion
 from api.editorial.schemas import merged, writable_fields
@@ -181,25 +181,29 @@ def _ids_by_slug(session: Session, model: type[Any], slugs: list[str], field: st
 
 def _tag_ids(session: Session, names: list[str], now: datetime) -> list[str]:
     """Tags by name or slug; unknown ones are created on the fly."""
-    slugs = list(dict.fromkeys(slugify(n, max_length=200, word_boundary=True) for n in names))
-    if "" in slugs:
-        raise Unprocessable(
-            "A tag name has no letters or digits.",
-            errors=[{"loc": ["body", "tags"], "msg": "tag name makes an empty slug"}],
-        )
-    found = dict(
-        session.execute(select(col(Tag.slug), col(Tag.id)).where(col(Tag.slug).in_(slugs))).all()
-    )
-    named = {slugify(n, max_length=200, word_boundary=True): n for n in reversed(names)}
-    for slug in slugs:
-        if slug not in found:
-            name = named[slug] if named[slug] != slug else slug.replace("-", " ").title()
-            tag = Tag(
-                slug=slug, name=name, hashtag=hashtag_for(name), created_at=now, updated_at=now
+    slugs = list(dict.fromkeys(make_slug(n) for n in names))
+    named = {make_slug(n): n for n in reversed(names)}
+
+    def existing(wanted: list[str]) -> dict[str, str]:
+        rows = session.execute(select(col(Tag.slug), col(Tag.id)).where(col(Tag.slug).in_(wanted)))
+        return {slug: tag_id for slug, tag_id in rows}
+
+    found = existing(slugs)
+    missing = [s for s in slugs if s not in found]
+    for slug in missing:
+        name = named[slug] if named[slug] != slug else slug.replace("-", " ").title()
+        # Two saves naming the same new tag at once: the second insert waits for the
+        # first and then does nothing, and both link the one row.
+        session.execute(
+            insert_on_conflict(session, Tag)
+            .values(
+                id=new_id(), slug=slug, name=name, hashtag=hashtag_for(name),
+                created_at=now, updated_at=now,
             )
-            session.add(tag)
-            session.flush()
-            found[slug] = tag.id
+            .on_conflict_do_nothing(index_elements=["slug"])
+        )  # fmt: skip
+    if missing:
+        found.update(existing(missing))
     return [found[s] for s in slugs]
 
 
@@ -214,7 +218,7 @@ def _write_article(
     )
     source_of = dict(zip(dict.fromkeys(c.source for c in data.sources), source_ids, strict=True))
     tag_ids = _tag_ids(session, data.tags, now)
-    slug = data.slug or slugify(data.title, max_length=200, word_boundary=True) or new_id()[:12]
+    slug = data.slug or make_slug(data.title)
     taken = session.scalar(select(col(Article.id)).where(col(Article.slug) == slug))
     if taken is not None and taken != article.id:
         raise Conflict(f"The article slug `{slug}` is taken.")

@@ -65,9 +65,12 @@ class AuthorItem(BundleItem):
     url: HttpUrlStr | None = None
 
 
+Hashtag = Annotated[str, StringConstraints(pattern=r"^#\w{1,200}$")]
+
+
 class TagItem(BundleItem):
     name: Name
-    hashtag: Annotated[str, StringConstraints(pattern=r"^#\w{1,200}$")] | None = None
+    hashtag: Hashtag | None = None
     description: str | None = Field(None, max_length=5000)
 
 

@@ -3,11 +3,10 @@
 from typing import Any
 
 from pydantic import ValidationError
-from slugify import slugify
 
 from api.bundle.schemas import Bundle, BundleItem, describe_location
-from api.core.db import new_id
 from api.core.errors import Unprocessable
+from api.core.slugs import make_slug
 
 KINDS = ("authors", "tags", "sources", "actions", "articles")
 
@@ -40,7 +39,7 @@ def parse_bundle(raw: Any) -> Bundle:
 
 def bundle_slug(item: BundleItem, fallback: str) -> str:
     """The item's slug, or one made from its name (a short id when the name has no letters)."""
-    return item.slug or slugify(fallback, max_length=200, word_boundary=True) or new_id()[:12]
+    return item.slug or make_slug(fallback)
 
 
 def check_references(bundle: Bundle) -> None:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from slugify import slugify
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +17,7 @@ from api.articles.models import Article
 from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
+from api.core.slugs import make_slug
 from api.core.tables import relationship_attribute
 from api.editorial import schemas
 from api.editorial.audit import record
@@ -50,7 +50,7 @@ class Resource:
 
     def slug_from(self, data: BaseModel) -> str:
         given = getattr(data, "slug", None)
-        return given or slugify(getattr(data, self.name_field), max_length=200, word_boundary=True)
+        return given or make_slug(getattr(data, self.name_field))
 
 
 def stamps(row: Any) -> dict[str, Any]:
