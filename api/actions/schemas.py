@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
 from api.actions.models import Action, ActionKind, action_is_active
 from api.bundle.schemas import ActionItem
@@ -29,7 +30,7 @@ class ActionPublic(BaseModel):
 ACTION_FIELDS = frozenset(ActionPublic.model_fields)
 
 
-def action_public(action: Action, now: datetime, base: str) -> dict[str, Any]:
+def action_public(action: Action | Row[Any], now: datetime, base: str) -> dict[str, Any]:
     return {
         "id": action.id,
         "slug": action.slug,

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -5,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.actions.schemas import ActionPublic, action_public
 from api.articles.models import Article, Citation
+from api.articles.reads import ArticleView, CitationView
 from api.authors.schemas import AuthorPublic, author_public
 from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
 from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
@@ -75,7 +77,7 @@ RELATIONS = frozenset({"authors", "tags", "sources", "actions"})
 LIST_DEFAULT_INCLUDE = frozenset({"authors", "tags"})
 
 
-def citation_public(citation: Citation) -> dict[str, Any]:
+def citation_public(citation: Citation | CitationView) -> dict[str, Any]:
     return {
         "source": source_ref(citation.source),
         "cited_url": citation.cited_url,
@@ -85,7 +87,7 @@ def citation_public(citation: Citation) -> dict[str, Any]:
 
 
 def article_public(
-    article: Article,
+    article: Article | ArticleView,
     *,
     include: frozenset[str],
     fields: frozenset[str] | None,
@@ -136,7 +138,9 @@ def article_public(
     return out
 
 
-def article_surrogate_keys(articles: list[Article], include: frozenset[str]) -> list[str]:
+def article_surrogate_keys(
+    articles: Sequence[Article | ArticleView], include: frozenset[str]
+) -> list[str]:
     keys = ["articles"]
     for article in articles:
         keys.append(f"article:{article.id}")
@@ -170,7 +174,8 @@ class ArticleCreate(ServerStamped, ArticleItem):
     deleted_at: ServerOwned = None
     feature_image: FeatureImageIn | None = None
     tags: list[TagName] = Field(default_factory=list, max_length=50)
-    sources: list[CitationIn] = Field(default_factory=list, max_length=500)
+    # A subclass of the bundle's citation, so the admin API documents its fields.
+    sources: list[CitationIn] = Field(default_factory=list, max_length=500)  # type: ignore[assignment]
 
 
 describe(FeatureImageIn, {

@@ -1,6 +1,7 @@
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
 from api.authors.models import Author
 from api.bundle.schemas import AuthorItem
@@ -20,7 +21,7 @@ class AuthorPublic(BaseModel):
 AUTHOR_FIELDS = frozenset(AuthorPublic.model_fields)
 
 
-def author_public(author: Author) -> dict[str, Any]:
+def author_public(author: Author | Row[Any]) -> dict[str, Any]:
     return {
         "id": author.id,
         "slug": author.slug,

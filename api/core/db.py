@@ -90,7 +90,8 @@ def _sqlite_begin(connection: Connection) -> None:
     writer in WAL mode can get `SQLITE_BUSY` at its first write, with no wait at all).
     Readers begin deferred and never wait (WAL)."""
     mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    # On the driver's connection, so statement counts and logs show the queries alone.
+    connection.connection.dbapi_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 
 SQLITE_BEGIN = "masthead_sqlite_begin"

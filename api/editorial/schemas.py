@@ -7,7 +7,7 @@ again with the Create model, so cross-field rules (one body, an action's window)
 """
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Optional, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -63,7 +63,7 @@ def update_model(create: type[BaseModel], what: str) -> type[BaseModel]:
         annotation = (
             Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
-        fields[name] = (annotation | None, Field(None, description=info.description))
+        fields[name] = (Optional[annotation], Field(None, description=info.description))  # noqa: UP045
     model = create_model(  # type: ignore[call-overload]
         create.__name__.replace("Create", "Update"),
         __config__=ConfigDict(extra="forbid"),

@@ -1,6 +1,7 @@
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
 from api.bundle.schemas import SourceItem
 from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
@@ -28,7 +29,7 @@ class SourcePublic(SourceRef):
 SOURCE_FIELDS = frozenset(SourcePublic.model_fields)
 
 
-def source_ref(source: Source) -> dict[str, Any]:
+def source_ref(source: Source | Row[Any]) -> dict[str, Any]:
     return {
         "id": source.id,
         "slug": source.slug,

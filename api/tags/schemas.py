@@ -1,6 +1,7 @@
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
 from api.bundle.schemas import TagItem
 from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
@@ -26,7 +27,7 @@ class TagPublic(TagRef):
 TAG_FIELDS = frozenset(TagPublic.model_fields)
 
 
-def tag_ref(tag: Tag) -> dict[str, Any]:
+def tag_ref(tag: Tag | Row[Any]) -> dict[str, Any]:
     return {"id": tag.id, "slug": tag.slug, "name": tag.name, "hashtag": tag.hashtag}
 
 
