@@ -1,7 +1,11 @@
-"""`/v1/admin/subscribers`: list, export and erase subscribers (role `admin` only)."""
+"""`/v1/admin/subscribers`: list, read, export and erase subscribers (role `admin` only).
+
+Each answer carries the subscriber's consent records, newest first: they are the proof of
+consent (GDPR art. 7), so an admin must be able to produce them."""
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,16 +15,18 @@ from starlette.responses import Response
 
 from api.auth.dependencies import AdminDep, AdminRouter
 from api.core.db import NowDep, SessionDep
-from api.core.envelopes import ListEnvelope
+from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import reject_unknown_query
 from api.core.listing import CursorParam, Limit
 from api.editorial.audit import record
-from api.editorial.http import list_response, no_content
-from api.subscriptions.models import Subscriber, SubscriberStatus
+from api.editorial.http import item_response, list_response, no_content
+from api.subscriptions.models import Subscriber, SubscriberStatus, SubscriptionConsent
 from api.subscriptions.service import (
-    all_subscribers,
+    CONSENT_FIELDS,
+    consents_of,
     erase_subscriber,
+    export_rows,
     get_subscriber,
     list_subscribers,
 )
@@ -30,16 +36,51 @@ router = AdminRouter(
     tags=["admin: subscribers"],
     dependencies=[Depends(reject_unknown_query)],
 )
-CSV_COLUMNS = ("id", "email", "status", "lists", "created_at", "confirmed_at", "unsubscribed_at")
+SUBSCRIBER_COLUMNS = (
+    "id",
+    "email",
+    "status",
+    "lists",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+)
+CSV_COLUMNS = SUBSCRIBER_COLUMNS + tuple(f"consent_{name}" for name in CONSENT_FIELDS)
 # A spreadsheet runs cells starting with these as formulas.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+class ConsentRecord(BaseModel):
+    """One sign-up's consent: what was agreed to, where and when, and what became of it."""
+
+    policy_version: str = Field(description="Version of the privacy policy agreed to.")
+    wording_hash: str = Field(
+        description="SHA-256 (hex) of the consent wording the form showed, bound to the "
+        "policy version: proof of the exact text agreed to."
+    )
+    source: str = Field(description="Page or article the sign-up form was on.")
+    lists: list[str] = Field(
+        description="Lists this sign-up asked for; empty means the default newsletter."
+    )
+    client_network: str | None = Field(
+        description="The client's network (/24 for IPv4, /48 for IPv6), never its full "
+        "address; null once erased or when unknown."
+    )
+    consented_at: datetime = Field(description="When the form with the ticked box was sent.")
+    confirmed_at: datetime | None = Field(
+        description="When this sign-up's confirmation link was opened; null if it never was."
+    )
+    withdrawn_at: datetime | None = Field(
+        description="When this consent was withdrawn (unsubscribe); null while it stands."
+    )
+
+
 class SubscriberAdmin(BaseModel):
-    """A subscriber as the admin sees it; erased subscribers have no email."""
+    """A subscriber as the admin sees it, with its consent records; erased subscribers have
+    no email (their consent records stay, without client networks)."""
 
     id: str = Field(description="Stable opaque identifier.")
-    email: str | None = Field(description="The normalised address; null once erased.")
+    email: str | None = Field(description="The normalised (lower-case) address; null once erased.")
     status: SubscriberStatus = Field(
         description="`pending`, `confirmed`, `unsubscribed` or `erased`."
     )
@@ -48,9 +89,18 @@ class SubscriberAdmin(BaseModel):
     confirmed_at: datetime | None = Field(description="When the address was confirmed.")
     unsubscribed_at: datetime | None = Field(description="When the subscriber unsubscribed.")
     erased_at: datetime | None = Field(description="When personal data was erased.")
+    consents: list[ConsentRecord] = Field(
+        description="Its consent records, one per sign-up, newest first: the proof of consent."
+    )
 
 
-def subscriber_admin(subscriber: Subscriber) -> dict[str, Any]:
+def consent_record(consent: SubscriptionConsent) -> dict[str, Any]:
+    return {name: getattr(consent, name) for name in CONSENT_FIELDS}
+
+
+def subscriber_admin(
+    subscriber: Subscriber, consents: Sequence[SubscriptionConsent]
+) -> dict[str, Any]:
     return {
         "id": subscriber.id,
         "email": subscriber.email,
@@ -60,12 +110,14 @@ def subscriber_admin(subscriber: Subscriber) -> dict[str, Any]:
         "confirmed_at": subscriber.confirmed_at,
         "unsubscribed_at": subscriber.unsubscribed_at,
         "erased_at": subscriber.erased_at,
+        "consents": [consent_record(consent) for consent in consents],
     }
 
 
 StatusFilter = Annotated[
     SubscriberStatus | None, Query(description="Only subscribers with this status.")
 ]
+SubscriberId = Annotated[str, Path(max_length=32, description="The subscriber's id.")]
 
 
 @router.get(
@@ -82,9 +134,27 @@ def list_admin_subscribers(
     limit: Limit = 50,
     cursor: CursorParam = None,
 ) -> Response:
-    """Newest first, keyset-paginated."""
+    """Newest first, keyset-paginated, each with its consent records (newest first)."""
     page = list_subscribers(session, status=status, cursor=cursor, limit=limit)
-    return list_response(request, [subscriber_admin(s) for s in page.items], page, limit)
+    consents = consents_of(session, (s.id for s in page.items))  # one query for the page
+    items = [subscriber_admin(s, consents[s.id]) for s in page.items]
+    return list_response(request, items, page, limit)
+
+
+@router.get(
+    "/subscribers/{subscriber_id}",
+    response_model=ItemEnvelope[SubscriberAdmin],
+    responses=problem_responses(404, 422),
+    summary="Get a subscriber",
+)
+def get_admin_subscriber(
+    session: SessionDep, _principal: AdminDep, subscriber_id: SubscriberId
+) -> Response:
+    """One subscriber with its consent records (newest first), erased ones included."""
+    subscriber = get_subscriber(session, subscriber_id)
+    return item_response(
+        subscriber_admin(subscriber, consents_of(session, [subscriber.id])[subscriber.id])
+    )
 
 
 def _csv_cell(value: Any) -> str:
@@ -108,14 +178,16 @@ def _csv_cell(value: Any) -> str:
     summary="Export subscribers as CSV",
 )
 def export_admin_subscribers(session: SessionDep, _principal: AdminDep) -> Response:
-    """Every subscriber not erased, oldest first, with a header row. Cells that a
-    spreadsheet would run as formulas are prefixed with `'`."""
+    """Every subscriber not erased, oldest first, with a header row: one row per consent
+    record (newest first; the subscriber's columns repeat), its fields in the `consent_`
+    columns; a subscriber without one has a single row with those columns empty. Lists are
+    space-separated. Cells that a spreadsheet would run as formulas are prefixed with `'`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for subscriber in all_subscribers(session):
-        row = subscriber_admin(subscriber)
-        writer.writerow([_csv_cell(row[column]) for column in CSV_COLUMNS])
+    for row in export_rows(session):
+        cells = row._mapping
+        writer.writerow([_csv_cell(cells[column]) for column in CSV_COLUMNS])
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -131,10 +203,7 @@ def export_admin_subscribers(session: SessionDep, _principal: AdminDep) -> Respo
     summary="Erase a subscriber",
 )
 def erase_admin_subscriber(
-    session: SessionDep,
-    now: NowDep,
-    principal: AdminDep,
-    subscriber_id: Annotated[str, Path(max_length=32, description="The subscriber's id.")],
+    session: SessionDep, now: NowDep, principal: AdminDep, subscriber_id: SubscriberId
 ) -> Response:
     """GDPR erasure: the email address and client networks are overwritten for good and
     queued mail is dropped. An anonymous row stays so counts remain right; repeating it

@@ -1,13 +1,10 @@
 """`/v1/subscriptions`: newsletter sign-up with double opt-in, confirmation, unsubscribe."""
 
-import logging
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from api.core.db import NowDep, SessionDep
@@ -25,8 +22,6 @@ from api.subscriptions.service import (
     wording_hash,
 )
 from api.subscriptions.tokens import CONFIRM_SALT, UNSUBSCRIBE_MAX_AGE, UNSUBSCRIBE_SALT, unsign
-
-log = logging.getLogger("masthead.subscriptions")
 
 router = APIRouter(
     prefix="/v1/subscriptions",
@@ -49,7 +44,8 @@ class SubscriptionCreate(BaseModel):
 
     email: str = Field(
         max_length=320,
-        description="The address to subscribe; validated and normalised (no DNS lookups).",
+        description="The address to subscribe; validated and normalised to lower case (no DNS "
+        "lookups), so addresses differing only in case are one subscriber.",
     )
     consent: Literal[True] = Field(
         description="Must be `true`: the visitor ticked the consent box.",
@@ -110,62 +106,48 @@ Token = Annotated[
 ]
 
 
-def _record_after_response(
-    app: FastAPI, data: SubscriptionCreate, network: str | None, now: datetime
-) -> None:
-    """The sign-up's database work, done after the 202 is sent so every address answers
-    alike and in the same time."""
-    settings: Settings = app.state.settings
-    queued = False
-    for attempt in (1, 2):
-        try:
-            with app.state.sessionmaker() as session, session.begin():
-                queued = record_signup(
-                    session,
-                    email=data.email,
-                    policy_version=data.policy_version,
-                    consent_wording_hash=wording_hash(
-                        settings.subscription_consent_wording, data.policy_version
-                    ),
-                    source=data.source,
-                    lists=sorted(set(data.lists)),
-                    client_network=network,
-                    now=now,
-                    resend_after=settings.subscription_resend_after,
-                )
-            break
-        except IntegrityError:
-            if attempt == 2:
-                log.exception("sign-up not recorded")
-                return
-        except Exception:
-            log.exception("sign-up not recorded")
-            return
-    sender = getattr(app.state, "outbox_sender", None)
-    if queued and sender is not None:
-        sender.nudge()
-
-
 @router.post(
     "",
     status_code=202,
     response_model=SignupAccepted,
-    responses=problem_responses(413, 422, 429),
+    responses=problem_responses(413, 422, 429, 503),
     summary="Sign up for the newsletter",
 )
 def create_subscription(
     request: Request,
+    session: SessionDep,
     background: BackgroundTasks,
     now: NowDep,
     data: Annotated[SubscriptionCreate, Body(description="The sign-up form's fields.")],
 ) -> Response:
     """Starts double opt-in: a confirmation email is sent, and the subscription starts when
     its link is opened. The answer is the same for new, pending, confirmed and unsubscribed
-    addresses. Rate-limited per client address and per email (429 with `Retry-After`)."""
+    addresses. A 202 means the sign-up and its consent record are stored; when the database
+    is unavailable or busy the answer is a 503 with `Retry-After` and nothing is stored.
+    Rate-limited per client address and per email (429 with `Retry-After`)."""
     settings: Settings = request.app.state.settings
     address = client_address(request, settings.trusted_proxies)
     request.app.state.signup_limiter.check(address, data.email, now)
-    background.add_task(_record_after_response, request.app, data, client_network(address), now)
+    # The same statements for every address (see `record_signup`); the session commits
+    # before the answer is sent, and a failed commit is a 503, not a 202.
+    queued = record_signup(
+        session,
+        email=data.email,
+        policy_version=data.policy_version,
+        consent_wording_hash=wording_hash(
+            settings.subscription_consent_wording, data.policy_version
+        ),
+        source=data.source,
+        lists=sorted(set(data.lists)),
+        client_network=client_network(address),
+        now=now,
+        resend_after=settings.subscription_resend_after,
+    )
+    sender = getattr(request.app.state, "outbox_sender", None)
+    if queued and sender is not None:
+        # Background tasks run once the answer is sent, so after the commit (none run when
+        # the commit fails): the sender's pass finds the message.
+        background.add_task(sender.nudge)
     return JSONResponse(ACCEPTED, status_code=202, headers=NO_STORE)
 
 

@@ -1,17 +1,31 @@
 """Sign-up, confirmation, unsubscribe and erasure rules. Services flush; callers commit."""
 
 import hashlib
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Boolean,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from api.core.db import insert_on_conflict, new_id
 from api.core.errors import BadRequest, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
+from api.core.tables import table_of
 from api.events.service import emit
 from api.subscriptions.models import (
     OutboxMessage,
@@ -23,12 +37,29 @@ from api.subscriptions.models import (
 
 CONFIRMATION = "confirmation"
 MAX_EMAIL_LENGTH = 254
+# What a consent record shows an admin: what was agreed to, where, when, and its fate.
+CONSENT_FIELDS = (
+    "policy_version",
+    "wording_hash",
+    "source",
+    "lists",
+    "client_network",
+    "consented_at",
+    "confirmed_at",
+    "withdrawn_at",
+)
 SUBSCRIBER_SORTS = sort_keys(Subscriber.id, created_at=Subscriber.created_at)
 USED_LINK = "This link was already used or is no longer valid; nothing was changed."
 
 
 def normalise_email(raw: str) -> str:
-    """The address as stored: validated, IDNA/Unicode-normalised, domain lowercased.
+    """The address as stored and looked up: validated, IDNA/Unicode-normalised, and lower
+    case throughout, so `Norm@EXAMPLE.com` and `norm@example.com` are one subscriber.
+
+    email-validator lowercases only the domain (RFC 5321 leaves the local part's case to
+    the receiving server); every mail provider in practice ignores it, and one person must
+    not become two subscribers, so the local part is lowercased too (`str.lower`, Unicode
+    aware). The unique constraint on `subscribers.email` then rejects case variants.
 
     Raises ValueError for CR/LF, over 254 characters, or a domain that cannot take mail
     (no dot, special-use names such as `localhost`). No DNS lookups."""
@@ -37,13 +68,12 @@ def normalise_email(raw: str) -> str:
     if len(raw) > MAX_EMAIL_LENGTH:
         raise ValueError(f"an email address has at most {MAX_EMAIL_LENGTH} characters")
     try:
-        normalised = validate_email(raw, check_deliverability=False).normalized
+        normalised = validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
     if len(normalised) > MAX_EMAIL_LENGTH:
         raise ValueError(f"an email address has at most {MAX_EMAIL_LENGTH} characters")
-    local, _, domain = normalised.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return normalised
 
 
 def wording_hash(wording: str, policy_version: str) -> str:
@@ -56,33 +86,52 @@ def _locked(session: Session, query: Select[Any]) -> Select[Any]:
     return query.with_for_update() if session.get_bind().dialect.name != "sqlite" else query
 
 
-def _subscriber_by_email(session: Session, email: str) -> Subscriber | None:
-    query = _locked(session, select(Subscriber).where(col(Subscriber.email) == email))
-    return session.scalars(query).first()
+# The cut-off for a subscriber that never unsubscribed: a value, not a missing clause, so
+# the statement is the same for every subscriber.
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _get_or_create_subscriber(
+def _upsert_subscriber(
     session: Session, email: str, lists: list[str], now: datetime
-) -> tuple[Subscriber, bool]:
-    subscriber = _subscriber_by_email(session, email)
-    if subscriber is not None:
-        return subscriber, False
-    subscriber = Subscriber(email=email, lists=lists, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(subscriber)
-    except IntegrityError:
-        # A concurrent sign-up for the same address won the insert: use its row.
-        existing = _subscriber_by_email(session, email)
-        assert existing is not None
-        return existing, False
-    return subscriber, True
+) -> tuple[str, str, datetime | None]:
+    """Create the subscriber or update the one with this address, in one statement that
+    writes a row either way; (id, status, unsubscribed_at) as they are now.
+
+    A confirmed subscriber keeps its status and lists; any other becomes pending with the
+    lists asked for. The statement takes the row's lock (PostgreSQL) and cannot fail on
+    the unique address, even when two sign-ups for a new address race."""
+    subscribers = table_of(Subscriber)
+    insert = insert_on_conflict(session, Subscriber).values(
+        id=new_id(),
+        email=email,
+        status=SubscriberStatus.pending,
+        lists=lists,
+        created_at=now,
+    )
+    confirmed = subscribers.c.status == SubscriberStatus.confirmed
+    upsert = insert.on_conflict_do_update(
+        index_elements=[subscribers.c.email],
+        set_={
+            "status": case(
+                (confirmed, subscribers.c.status),
+                else_=literal(SubscriberStatus.pending.value, subscribers.c.status.type),
+            ),
+            "lists": case((confirmed, subscribers.c.lists), else_=insert.excluded.lists),
+        },
+    ).returning(subscribers.c.id, subscribers.c.status, subscribers.c.unsubscribed_at)
+    subscriber_id, status, unsubscribed_at = session.execute(upsert).one()
+    return str(subscriber_id), str(status), unsubscribed_at
 
 
 def _confirmation_recently_queued(
-    session: Session, subscriber_id: str, now: datetime, resend_after: int
+    session: Session,
+    subscriber_id: str,
+    now: datetime,
+    resend_after: int,
+    unsubscribed_at: datetime | None,
 ) -> bool:
-    """An unsent confirmation, or one sent within `resend_after` seconds, exists."""
+    """An unsent confirmation, or one sent within `resend_after` seconds and since the last
+    unsubscribe (its link names a consent that was withdrawn), exists."""
     query = select(col(OutboxMessage.id)).where(
         col(OutboxMessage.subscriber_id) == subscriber_id,
         col(OutboxMessage.kind) == CONFIRMATION,
@@ -91,10 +140,38 @@ def _confirmation_recently_queued(
             and_(
                 col(OutboxMessage.status) == OutboxStatus.sent,
                 col(OutboxMessage.sent_at) >= now - timedelta(seconds=resend_after),
+                col(OutboxMessage.sent_at) > (unsubscribed_at or NEVER),
             ),
         ),
     )
     return session.scalars(query.limit(1)).first() is not None
+
+
+def _queue_confirmation(
+    session: Session, subscriber_id: str, email: str, now: datetime, *, due: bool
+) -> bool:
+    """Queue a confirmation email when `due`; True when one was queued.
+
+    `INSERT … SELECT … WHERE :due`: the statement is the same whether or not a row goes
+    in, so the sign-up's work does not depend on the address's state."""
+    outbox = table_of(OutboxMessage)
+    row: dict[str, Any] = {
+        "id": new_id(),
+        "kind": CONFIRMATION,
+        "subscriber_id": subscriber_id,
+        "recipient": email,
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+        "created_at": now,
+        "available_at": now,
+    }
+    values = select(*(literal(value, outbox.c[name].type) for name, value in row.items()))
+    statement = (
+        insert(outbox)
+        .from_select(list(row), values.where(bindparam("due", due, Boolean)))
+        .returning(outbox.c.id)
+    )
+    return session.execute(statement).first() is not None
 
 
 def record_signup(
@@ -111,22 +188,23 @@ def record_signup(
 ) -> bool:
     """Record a sign-up and queue its confirmation email; True when an email was queued.
 
-    Confirmed addresses are left alone; a burst of sign-ups for one pending address queues
-    one email (another only once `resend_after` has passed since the last was sent)."""
-    subscriber, created = _get_or_create_subscriber(session, email, lists, now)
-    if subscriber.status == SubscriberStatus.confirmed:
-        return False
-    if (
-        not created
-        and subscriber.status == SubscriberStatus.pending
-        and _confirmation_recently_queued(session, subscriber.id, now, resend_after)
-    ):
-        return False
-    subscriber.status = SubscriberStatus.pending
-    subscriber.lists = lists
-    session.add(
-        SubscriptionConsent(
-            subscriber_id=subscriber.id,
+    Every sign-up, whatever the address's state, runs the same four statements in the same
+    order: upsert the subscriber (a row written either way), look for a recent
+    confirmation, insert the consent record (each sign-up's proof), and an INSERT … SELECT
+    that queues the email only when one is due. A known address thus costs the database
+    what a new one does, and the answer's timing cannot tell them apart.
+
+    Confirmed addresses keep their status and lists (their new consent is recorded, no
+    email is queued); a burst of sign-ups for one pending address queues one email
+    (another only once `resend_after` has passed since the last was sent)."""
+    subscriber_id, status, unsubscribed_at = _upsert_subscriber(session, email, lists, now)
+    recent = _confirmation_recently_queued(
+        session, subscriber_id, now, resend_after, unsubscribed_at
+    )
+    session.execute(
+        insert(SubscriptionConsent).values(
+            id=new_id(),
+            subscriber_id=subscriber_id,
             policy_version=policy_version,
             wording_hash=consent_wording_hash,
             source=source,
@@ -135,17 +213,8 @@ def record_signup(
             consented_at=now,
         )
     )
-    session.add(
-        OutboxMessage(
-            kind=CONFIRMATION,
-            subscriber_id=subscriber.id,
-            recipient=email,
-            created_at=now,
-            available_at=now,
-        )
-    )
-    session.flush()
-    return True
+    due = status == SubscriberStatus.pending and not recent
+    return _queue_confirmation(session, subscriber_id, email, now, due=due)
 
 
 def confirm_subscription(session: Session, payload: dict[str, Any], now: datetime) -> Subscriber:
@@ -230,15 +299,57 @@ def list_subscribers(
     )
 
 
-def all_subscribers(session: Session) -> Any:
-    """Every subscriber still holding personal data, oldest first, streamed in batches."""
+def newest_consent_first() -> tuple[Any, Any]:
+    return col(SubscriptionConsent.consented_at).desc(), col(SubscriptionConsent.id).desc()
+
+
+def consents_of(
+    session: Session, subscriber_ids: Iterable[str]
+) -> dict[str, list[SubscriptionConsent]]:
+    """The consent records of these subscribers, newest first, in one statement."""
+    ids = list(dict.fromkeys(subscriber_ids))
+    found: dict[str, list[SubscriptionConsent]] = {subscriber_id: [] for subscriber_id in ids}
+    if not ids:
+        return found
     query = (
-        select(Subscriber)
+        select(SubscriptionConsent)
+        .where(col(SubscriptionConsent.subscriber_id).in_(ids))
+        .order_by(col(SubscriptionConsent.subscriber_id), *newest_consent_first())
+    )
+    for consent in session.scalars(query):
+        found[consent.subscriber_id].append(consent)
+    return found
+
+
+def export_rows(session: Session) -> Iterable[Row[Any]]:
+    """Every subscriber still holding personal data, oldest first, each with its consent
+    records newest first: one row per consent (a subscriber without any has one row, its
+    consent columns NULL). One statement, streamed in batches.
+
+    Each row has the subscriber's columns, then the consent's prefixed `consent_`."""
+    consent_columns: list[Any] = [
+        col(getattr(SubscriptionConsent, name)).label(f"consent_{name}") for name in CONSENT_FIELDS
+    ]
+    query = (
+        select(
+            col(Subscriber.id),
+            col(Subscriber.email),
+            col(Subscriber.status),
+            col(Subscriber.lists),
+            col(Subscriber.created_at),
+            col(Subscriber.confirmed_at),
+            col(Subscriber.unsubscribed_at),
+            *consent_columns,
+        )
+        .outerjoin(
+            SubscriptionConsent,
+            col(SubscriptionConsent.subscriber_id) == col(Subscriber.id),
+        )
         .where(col(Subscriber.status) != SubscriberStatus.erased)
-        .order_by(col(Subscriber.created_at), col(Subscriber.id))
+        .order_by(col(Subscriber.created_at), col(Subscriber.id), *newest_consent_first())
         .execution_options(yield_per=500)
     )
-    return session.scalars(query)
+    return session.execute(query)
 
 
 def get_subscriber(session: Session, subscriber_id: str) -> Subscriber:

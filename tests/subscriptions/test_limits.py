@@ -63,6 +63,12 @@ def test_too_many_signups_for_one_email_is_429(limited_client: TestClient) -> No
     assert response.headers["retry-after"] == "3600"
 
 
+def test_case_variants_of_an_email_share_its_limit(limited_client: TestClient) -> None:
+    assert signup(limited_client, "Reader@Example.com").status_code == 202
+    assert signup(limited_client, "READER@example.com").status_code == 202
+    assert signup(limited_client, "reader@example.com").status_code == 429
+
+
 def test_too_many_signups_from_one_address_is_429(limited_client: TestClient) -> None:
     for n in range(3):
         assert signup(limited_client, f"reader{n}@example.com").status_code == 202

@@ -15,7 +15,7 @@ from api.subscriptions.models import (
     Subscriber,
     SubscriptionConsent,
 )
-from api.subscriptions.service import wording_hash
+from api.subscriptions.service import normalise_email, wording_hash
 from tests.conftest import FIXED_NOW
 from tests.subscriptions.conftest import Inbox, deliver, links, signup
 
@@ -47,8 +47,8 @@ def test_confirmation_mail_arrives_and_its_link_confirms(
     signup(client, "Reader@Example.COM", lists=["weekly"])
     assert deliver(app) == 1
     [message] = inbox.messages
-    assert inbox.recipients == [["Reader@example.com"]]
-    assert message["To"] == "Reader@example.com"
+    assert inbox.recipients == [["reader@example.com"]]
+    assert message["To"] == "reader@example.com"
     assert message["Subject"] == "Please confirm your subscription"
     assert message["List-Unsubscribe"].startswith("<http://testserver/v1/subscriptions/unsub")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -57,7 +57,7 @@ def test_confirmation_mail_arrives_and_its_link_confirms(
     assert response.status_code == 200
     assert response.json()["data"] == {"status": "confirmed", "action": "confirm"}
     [subscriber] = rows(engine, Subscriber)
-    assert (subscriber.email, subscriber.status) == ("Reader@example.com", "confirmed")
+    assert (subscriber.email, subscriber.status) == ("reader@example.com", "confirmed")
     assert subscriber.lists == ["weekly"]
     [consent] = rows(engine, SubscriptionConsent)
     assert consent.policy_version == "2026-01"
@@ -199,6 +199,33 @@ def test_confirmed_address_gets_no_new_mail_and_unsubscribed_gets_one(
     assert deliver(app) == 1
     assert client.get(links(inbox.messages[1])["confirm"]).status_code == 200
     assert [s.status for s in rows(engine, Subscriber)] == ["confirmed"]
+
+
+def test_addresses_differing_only_in_case_are_one_subscriber(
+    client: TestClient, app: Any, inbox: Inbox, engine: Any
+) -> None:
+    assert signup(client, "Norm@EXAMPLE.com").status_code == 202
+    assert signup(client, "norm@example.com").status_code == 202
+    assert signup(client, "NORM@Example.Com", lists=["weekly"]).status_code == 202
+    [subscriber] = rows(engine, Subscriber)
+    assert (subscriber.email, subscriber.lists) == ("norm@example.com", ["weekly"])
+    consents = rows(engine, SubscriptionConsent)
+    assert len(consents) == 3 and {c.subscriber_id for c in consents} == {subscriber.id}
+    assert deliver(app) == 1
+    assert inbox.recipients == [["norm@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("Norm@EXAMPLE.com", "norm@example.com"),
+        ("norm@example.com", "norm@example.com"),
+        ("ÑANDÚ@Bücher.EXAMPLE", "ñandú@bücher.example"),
+        ("Ñandu@xn--bcher-kva.example", "ñandu@bücher.example"),
+    ],
+)
+def test_addresses_are_stored_in_lower_case(raw: str, stored: str) -> None:
+    assert normalise_email(raw) == stored
 
 
 BAD_EMAILS = [
