@@ -176,7 +176,7 @@ def load_demo_if_empty(settings: Settings) -> bool:
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load demo content if empty.")
@@ -199,6 +199,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=False,
+        # A loaded small host can take longer than uvicorn's 5 s to answer the supervisor.
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
 
 

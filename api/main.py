@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from api.actions.public import router as actions_router
 from api.articles.public import router as articles_router
 from api.auth.content_keys import ContentKeys
+from api.auth.limits import make_auth_failure_limiter
 from api.authors.public import router as authors_router
 from api.changes.service import next_visibility_change
 from api.core.cache import CacheStats, ResponseCache, ResponseCacheMiddleware, serve_hit
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.clock = utcnow
     app.state.signup_limiter = make_limiter(settings)
+    app.state.auth_failures = make_auth_failure_limiter(settings)
     app.state.outbox_sender = None
 
     install_error_handlers(app)

@@ -243,7 +243,10 @@ def restore_article_revision(
     now: NowDep,
     principal: EditorDep,
     article_id: ArticleId,
-    number: Annotated[int, Path(ge=1, description="The revision number.")],
+    # Bounded to what both databases store in an INTEGER column (a larger one is a 422).
+    number: Annotated[
+        int, Path(ge=1, le=2_147_483_647, description="The revision number, from 1.")
+    ],
 ) -> Response:
     """Brings back the revision's content (undeleting the article if needed) as a new save;
     publication state is kept."""

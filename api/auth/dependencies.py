@@ -31,8 +31,11 @@ def authenticate(request: Request, session: SessionDep, now: NowDep) -> Principa
             "Send `Authorization: Bearer <token>` to use the admin API.",
             headers=BEARER_CHALLENGE,
         )
+    limiter = request.app.state.auth_failures
+    limiter.check(request, now)
     token = find_usable_token(session, credentials.strip(), now)
     if token is None:
+        limiter.failed(request, now)
         raise Unauthorized(
             "The token is unknown, revoked or expired.",
             headers={"WWW-Authenticate": BEARER_CHALLENGE["WWW-Authenticate"]
@@ -115,7 +118,7 @@ class AdminRouter(APIRouter):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("route_class", AdminRoute)
         kwargs.setdefault("responses", {})
-        kwargs["responses"] = {**problem_responses(401, 403), **kwargs["responses"]}
+        kwargs["responses"] = {**problem_responses(401, 403, 429), **kwargs["responses"]}
         super().__init__(**kwargs)
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:

@@ -4,14 +4,14 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from api.auth.models import ApiToken, Role
-from api.core.errors import Conflict, NotFound
+from api.core.errors import Conflict, NotFound, Unprocessable
 
 TOKEN_PREFIX = "mh_"
 
@@ -34,7 +34,17 @@ def issue_token(
 ) -> tuple[ApiToken, str]:
     """Create a named token; returns the row and the token, which is never retrievable again."""
     if session.scalars(select(ApiToken).where(col(ApiToken.name) == name)).first():
-        raise Conflict(f"A token named `{name}` already exists.")
+        raise Conflict(
+            f"A token named `{name}` already exists: choose another name, or revoke it "
+            "first (`masthead tokens revoke NAME`)."
+        )
+    if expires_at is not None:
+        expires_at = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
+        if expires_at <= now:
+            raise Unprocessable(
+                "`expires_at` is not in the future: such a token would never work.",
+                errors=[{"loc": ["body", "expires_at"], "msg": "must be in the future"}],
+            )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name, role=role.value, token_hash=hash_token(token), created_at=now,

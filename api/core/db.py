@@ -1,6 +1,7 @@
 """Engine, sessions and the column types shared by every table (SQLite and PostgreSQL)."""
 
 import functools
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -90,8 +92,12 @@ def _sqlite_begin(connection: Connection) -> None:
     writer in WAL mode can get `SQLITE_BUSY` at its first write, with no wait at all).
     Readers begin deferred and never wait (WAL)."""
     mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-    # On the driver's connection, so statement counts and logs show the queries alone.
-    connection.connection.dbapi_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
+    # On the driver's connection, so statement counts and logs show the queries alone;
+    # its errors are wrapped as SQLAlchemy would ("database is locked" becomes a 503).
+    try:
+        connection.connection.dbapi_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
+    except sqlite3.Error as exc:
+        raise OperationalError(f"BEGIN {mode}", None, exc) from exc
 
 
 SQLITE_BEGIN = "masthead_sqlite_begin"

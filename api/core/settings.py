@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         le=60_000,
         description="How long an SQLite writer waits for the write lock, in ms; then 503.",
     )
+    worker_healthcheck_seconds: int = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="With several workers, how long one may take to answer the supervisor's "
+        "health check before it is restarted.",
+    )
     max_in_flight: int | None = Field(
         None,
         ge=1,
@@ -117,6 +124,12 @@ class Settings(BaseSettings):
     )
     subscription_limit_window: int = Field(
         3600, ge=1, description="Rate-limit window for sign-ups, seconds."
+    )
+    auth_failure_limit: int = Field(
+        20, ge=1, le=100_000, description="Failed authentications per client address per window."
+    )
+    auth_failure_window: int = Field(
+        300, ge=1, le=86_400, description="Window for counting failed authentications, seconds."
     )
     rate_limit_prefix: str = Field(
         "masthead:ratelimit", description="Key prefix for rate-limit counters in Redis."

@@ -1,0 +1,27 @@
+"""Integers are bounded to what both databases store; 405 names every method of the path."""
+
+from typing import Any
+
+import pytest
+
+
+@pytest.mark.parametrize("number", ["9223372036854775808", "2147483648", "0", "-1"])
+def test_a_revision_number_out_of_range_is_422(client: Any, as_: Any, number: str) -> None:
+    editor = as_("editor")
+    article = client.post(
+        "/v1/admin/articles", json={"title": "Bounds", "body_html": "<p>x</p>"}, headers=editor
+    ).json()["data"]
+    response = client.post(
+        f"/v1/admin/articles/{article['id']}/revisions/{number}/restore", headers=editor
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["path", "number"]
+
+
+def test_405_lists_every_method_of_the_path(client: Any, as_: Any) -> None:
+    response = client.put("/v1/admin/articles", json={}, headers=as_("editor"))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    item = client.put("/v1/admin/tags/abc", json={}, headers=as_("editor"))
+    assert item.status_code == 405
+    assert item.headers["allow"] == "DELETE, GET, HEAD, PATCH"
