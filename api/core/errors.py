@@ -170,7 +170,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(_allowed_methods(request))
-    return problem_response(exc.status_code, detail, headers=headers)
+    return problem_response(
+        exc.status_code, detail, type_slug=HTTP_ERROR_TYPES.get(exc.status_code), headers=headers
+    )
+
+
+# Framework errors get the same problem types as ours (a malformed JSON body is a 400).
+HTTP_ERROR_TYPES = {
+    400: BadRequest.type_slug,
+    401: Unauthorized.type_slug,
+    404: NotFound.type_slug,
+    405: "method-not-allowed",
+    413: "payload-too-large",
+}
 
 
 def _routes(routes: Iterable[Any]) -> Iterator[Any]:

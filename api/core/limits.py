@@ -1,8 +1,14 @@
-"""Guards applied before routing: query-string length, NUL in the URL, body size (413 early)."""
+"""Guards applied before routing: query-string length, NUL in the URL or in a JSON body,
+body size (413 early)."""
 
+from typing import Any
+
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.errors import problem_response
+
+JSON_NUL = b"\\u0000"
 
 
 class RequestLimits:
@@ -43,11 +49,15 @@ class RequestLimits:
             if too_big:
                 await self._too_large(scope, receive, send)
                 return
-        if declared is not None or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        json_body = b"json" in headers.get(b"content-type", b"")
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") or (
+            declared is not None and not json_body
+        ):
             # The declared length was checked; the server enforces it for the body.
             await self.app(scope, receive, send)
             return
-        # No Content-Length (chunked): read the body here, up to the limit, then replay it.
+        # A JSON body, or no Content-Length (chunked): read the body here, up to the limit,
+        # check it, then replay it.
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -63,6 +73,18 @@ class RequestLimits:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if json_body and JSON_NUL in body:
+            where = _nul_location(body)
+            if where is not None:
+                response = problem_response(
+                    422,
+                    "A string contains a NUL character (\\u0000), which no field allows.",
+                    type_slug="validation",
+                    title="Invalid input",
+                    errors=[{"loc": ["body", *where], "msg": "NUL characters are not allowed"}],
+                )
+                await response(scope, receive, send)
+                return
         replayed = False
 
         async def replay() -> Message:
@@ -87,3 +109,31 @@ def _has_nul(scope: Scope) -> bool:
     """NUL reaches PostgreSQL as an error (text cannot hold it), so refuse it up front."""
     query = scope.get("query_string", b"")
     return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
+def _nul_location(body: bytes) -> list[str | int] | None:
+    """Where the first string holding NUL is in a JSON document (a key counts as its
+    value's place), or None when the body is not JSON (the route reports that)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+    def walk(value: Any, path: list[str | int]) -> list[str | int] | None:
+        if isinstance(value, str):
+            return path if "\x00" in value else None
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                found = walk(item, [*path, index])
+                if found is not None:
+                    return found
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return [*path, key]
+                found = walk(item, [*path, key])
+                if found is not None:
+                    return found
+        return None
+
+    return walk(document, [])

@@ -25,3 +25,24 @@ def test_405_lists_every_method_of_the_path(client: Any, as_: Any) -> None:
     item = client.put("/v1/admin/tags/abc", json={}, headers=as_("editor"))
     assert item.status_code == 405
     assert item.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+
+
+def test_nul_in_any_json_string_is_422_naming_the_field(client: Any, as_: Any) -> None:
+    editor = as_("editor")
+    cases = [
+        ("/v1/admin/articles", {"title": "a\x00b", "body_html": "<p>x</p>"}, ["body", "title"]),
+        (
+            "/v1/admin/articles",
+            {"title": "ok", "body_html": "<p>x</p>", "tags": ["fine", "bad\x00tag"]},
+            ["body", "tags", 1],
+        ),
+        ("/v1/admin/tags", {"name": "x", "description": "\x00"}, ["body", "description"]),
+        ("/v1/subscriptions", {"email": "a@example.com", "consent": True, "source": "\x00"},
+         ["body", "source"]),
+    ]  # fmt: skip
+    for path, body, loc in cases:
+        response = client.post(path, json=body, headers=editor)
+        assert response.status_code == 422, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["loc"] == loc
+    assert client.get("/v1/admin/articles", headers=editor).json()["data"] == []
