@@ -1,5 +1,7 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import hmac
+import ipaddress
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +20,8 @@ from sqlalchemy import text
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.core.errors import ServiceUnavailable, problem_responses
+from api.core.errors import Forbidden, ServiceUnavailable, Unauthorized, problem_responses
+from api.core.settings import Settings
 
 router = APIRouter(tags=["operations"])
 
@@ -125,10 +128,38 @@ def readyz(request: Request) -> Response:
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format."},
+        **problem_responses(401, 403),
+    },
 )
 def metrics(request: Request) -> Response:
-    """Request counts and latencies by route, in the Prometheus text format."""
+    """Request counts and latencies by route, in the Prometheus text format. Restricted when
+    `MASTHEAD_METRICS_TOKEN` (send it as a bearer token) or `MASTHEAD_METRICS_ALLOW`
+    (client networks) is set."""
+    _may_scrape(request, request.app.state.settings)
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )
+
+
+def _may_scrape(request: Request, settings: Settings) -> None:
+    """401 without the metrics token (when one is set), 403 from outside the allowed networks
+    (when they are set); the peer address is used, never a forwarded one."""
+    if settings.metrics_allow:
+        peer = request.client.host if request.client else ""
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            address = None
+        networks = [ipaddress.ip_network(n, strict=False) for n in settings.metrics_allow]
+        if address is None or not any(address in network for network in networks):
+            raise Forbidden("Metrics are not served to this address.")
+    if settings.metrics_token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = settings.metrics_token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise Unauthorized(
+                "Send `Authorization: Bearer <MASTHEAD_METRICS_TOKEN>` to read the metrics.",
+                headers={"WWW-Authenticate": 'Bearer realm="masthead-metrics"'},
+            )

@@ -125,6 +125,13 @@ class Settings(BaseSettings):
     subscription_limit_window: int = Field(
         3600, ge=1, description="Rate-limit window for sign-ups, seconds."
     )
+    metrics_token: str | None = Field(
+        None, min_length=16, description="When set, `/metrics` needs it as a bearer token."
+    )
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated networks allowed to read `/metrics` (all when empty).",
+    )
     auth_failure_limit: int = Field(
         20, ge=1, le=100_000, description="Failed authentications per client address per window."
     )
@@ -155,14 +162,14 @@ class Settings(BaseSettings):
         5, ge=1, le=1000, description="Consecutive failed deliveries that disable a webhook."
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod
     def split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return [proxy.strip() for proxy in value.split(",") if proxy.strip()]
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def valid_proxies(cls, proxies: list[str]) -> list[str]:
         for proxy in proxies:

@@ -46,3 +46,25 @@ def test_nul_in_any_json_string_is_422_naming_the_field(client: Any, as_: Any) -
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["loc"] == loc
     assert client.get("/v1/admin/articles", headers=editor).json()["data"] == []
+
+
+def test_metrics_can_be_restricted_by_token_and_network(settings: Any, engine: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    token = "s" * 24
+    locked = create_app(settings.model_copy(update={"metrics_token": token}), engine=engine)
+    with TestClient(locked, raise_server_exceptions=False) as client:
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        scraped = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert scraped.status_code == 200
+        assert "masthead_http_requests_total" in scraped.text
+    fenced = create_app(
+        settings.model_copy(update={"metrics_allow": ["10.0.0.0/8"]}), engine=engine
+    )
+    with TestClient(fenced, raise_server_exceptions=False, client=("192.0.2.1", 1)) as outside:
+        assert outside.get("/metrics").status_code == 403
+    with TestClient(fenced, raise_server_exceptions=False, client=("10.1.2.3", 1)) as inside:
+        assert inside.get("/metrics").status_code == 200
