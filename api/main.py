@@ -30,7 +30,7 @@ from api.core.errors import Problem, install_error_handlers
 from api.core.health import Metrics, MetricsMiddleware
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits
-from api.core.overload import InFlightLimit, in_flight_limit
+from api.core.overload import EXEMPT_PATHS, InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
 from api.editorial.routers import ADMIN_ROUTERS
@@ -224,10 +224,20 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if path.startswith("/v1/"):
-                # Raised before or around every route: long query strings, a database outage.
-                responses.setdefault("414", {"description": "Query string too long."})
-                responses.setdefault("503", {"description": "The database is unreachable."})
+            # Answered before or around every route: a long query string (every path);
+            # overload, a busy or unreachable database (all but liveness and metrics); a
+            # body that is not valid JSON (every route that takes one).
+            responses.setdefault("414", {"description": "Query string too long."})
+            if path not in EXEMPT_PATHS:
+                responses.setdefault(
+                    "503",
+                    {
+                        "description": "Overloaded, or the database is busy or unreachable; "
+                        "`Retry-After` says when to try again."
+                    },
+                )
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": "The body is not valid JSON."})
             for code, response in responses.items():
                 if code[0] in "45":
                     response["content"] = dict(problem)
