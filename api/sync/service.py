@@ -4,6 +4,11 @@ A token holds the content version it was issued at and the time it was issued. C
 are read in (version, entity, id) order, so pages never split or skip a change. Things that
 change by the clock alone (a scheduled article appearing, an action opening or closing) are
 found by time and sent with the first page of an incremental sync.
+
+A tag's, source's or author's `article_count` changes without a write to it: each page
+also re-sends what its changed articles link to (one statement for the page's link rows)
+and what the log names as unlinked (`tag_link`, `source_link`, `author_link`, written by
+the triggers of migration 0010 when a link row is deleted).
 """
 
 from collections import defaultdict
@@ -12,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, literal, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from api.actions.models import Action
-from api.articles.models import Article
+from api.articles.models import Article, ArticleAuthor, ArticleTag, Citation
 from api.articles.service import relation_options, visible
 from api.authors.models import Author
 from api.changes.models import Change
@@ -35,6 +40,9 @@ ENTITIES: dict[str, Any] = {
     "author": Author,
 }
 ALL_RELATIONS = frozenset({"tags", "authors", "sources", "actions"})
+# Logged when a link row is deleted: the target lost an article (migration 0010).
+UNLINKED = {"tag_link": "tag", "source_link": "source", "author_link": "author"}
+LOGGED = frozenset(ENTITIES) | frozenset(UNLINKED)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ class SyncToken:
                 or issued_at.tzinfo is None
                 or full not in (0, 1)
                 or time_sent not in (0, 1)
-                or (entity and entity not in ENTITIES)
+                or (entity and entity not in (ENTITIES if full else LOGGED))
             ):
                 raise ValueError("bad token")
         except (ValueError, TypeError):
@@ -151,6 +159,27 @@ def _time_triggered(session: Session, since: datetime, now: datetime) -> dict[st
     return {"article": list(articles), "action": list(actions)}
 
 
+def _linked(session: Session, article_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The tags, sources and authors these articles link to, in one statement: their
+    `article_count` may have changed with the articles."""
+    if not article_ids:
+        return {}
+    ids = list(dict.fromkeys(article_ids))
+    statement = union(
+        select(literal("tag"), col(ArticleTag.tag_id)).where(col(ArticleTag.article_id).in_(ids)),
+        select(literal("source"), col(Citation.source_id)).where(col(Citation.article_id).in_(ids)),
+        select(literal("author"), col(ArticleAuthor.author_id)).where(
+            col(ArticleAuthor.article_id).in_(ids)
+        ),
+    )
+    linked: dict[str, list[str]] = defaultdict(list)
+    for entity, entity_id in session.execute(statement):
+        linked[entity].append(entity_id)
+    for targets in linked.values():
+        targets.sort()
+    return linked
+
+
 def sync_delta(session: Session, since: str | None, limit: int, now: datetime) -> Delta:
     """One page of changes since the token (everything visible when there is none)."""
     version = content_version(session.connection())
@@ -187,13 +216,16 @@ def sync_delta(session: Session, since: str | None, limit: int, now: datetime) -
         delta.has_more = True
     by_entity: dict[str, list[str]] = defaultdict(list)
     for entity, entity_id, _latest in rows:
-        by_entity[entity].append(entity_id)
+        by_entity[UNLINKED.get(entity, entity)].append(entity_id)
     if not token.time_sent:
         for entity, ids in _time_triggered(session, token.issued_at, now).items():
-            by_entity[entity].extend(i for i in ids if i not in set(by_entity[entity]))
+            by_entity[entity].extend(ids)
+    for entity, ids in _linked(session, by_entity.get("article", [])).items():
+        by_entity[entity].extend(ids)
     for entity, ids in by_entity.items():
-        found = _load(session, entity, ids, now)
-        for entity_id in dict.fromkeys(ids):
+        unique = list(dict.fromkeys(ids))
+        found = _load(session, entity, unique, now)
+        for entity_id in unique:
             if entity_id in found:
                 delta.upserted[entity].append(found[entity_id])
             else:

@@ -4,9 +4,11 @@ import random
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
+from api.articles.models import Article
 from tests.conftest import FIXED_NOW
-from tests.factories import article, bundle, load, source, tag
+from tests.factories import article, author, bundle, load, source, tag
 
 
 class SyncClient:
@@ -73,9 +75,10 @@ def assert_same(synced, public):
     for name in ("tags", "sources", "actions", "authors"):
         assert synced[name].keys() == public[name].keys(), name
         for item_id, item in public[name].items():
-            expected = {k: v for k, v in item.items() if k != "article_count"}
-            got = {k: v for k, v in synced[name][item_id].items() if k != "article_count"}
-            assert got == expected, (name, item_id)
+            # Tags and sources with their `article_count`: a delta client's counts must
+            # not go stale when articles are published, unpublished, deleted, come due
+            # or change their tags and sources.
+            assert synced[name][item_id] == item, (name, item_id)
 
 
 def test_first_sync_returns_everything_published(client, engine):
@@ -158,6 +161,22 @@ class Editor:
         )
         assert response.status_code in (200, 404), response.text
 
+    def retag(self):
+        """Change an article's tags, sources and authors (links added and removed)."""
+        if not self.articles:
+            return
+        path = f"/v1/admin/articles/{self.rng.choice(self.articles)}"
+        response = self.http.patch(
+            path,
+            headers={**self.headers, "If-Match": self.etag(path)},
+            json={
+                "tags": self.rng.sample(self.tags, self.rng.randint(0, 2)),
+                "sources": [{"source": "hrw"}] if self.rng.random() < 0.5 else [],
+                "authors": ["ann"] if self.rng.random() < 0.5 else [],
+            },
+        )
+        assert response.status_code in (200, 404), response.text
+
     def delete(self):
         if self.articles:
             target = self.articles.pop(self.rng.randrange(len(self.articles)))
@@ -182,7 +201,7 @@ def test_replaying_random_writes_converges_to_the_public_state(
     as_,
     seed,
 ):
-    load(engine, bundle(tags=[tag("rights")], sources=[source("hrw")]))
+    load(engine, bundle(tags=[tag("rights")], sources=[source("hrw")], authors=[author("ann")]))
     rng = random.Random(seed)
     editor = Editor(client, as_("editor"), rng)
     syncer = SyncClient(client, limit=rng.choice([2, 3, 5]))
@@ -196,6 +215,8 @@ def test_replaying_random_writes_converges_to_the_public_state(
         lambda: editor.publish(later=True),
         editor.unpublish,
         editor.retitle,
+        editor.retag,
+        editor.retag,
         editor.delete,
         editor.drop_tag,
     ]
@@ -225,3 +246,108 @@ def test_small_pages_walk_every_change_of_one_big_transaction(client, engine):
     )
     assert [t["slug"] for t in syncer.state["tags"].values()] == ["rights"]
     assert syncer.pages >= 4
+
+
+COUNTED = ("tags", "sources", "authors")
+
+
+def linked(slug, **overrides):
+    return article(slug, tags=["rights"], sources=[{"source": "hrw"}], authors=["ann"], **overrides)
+
+
+def change(client, headers, session, clock, what):
+    ids = {a.slug: a.id for a in session.scalars(select(Article))}
+    admin = "/v1/admin/articles"
+    if what == "publish":
+        return client.post(f"{admin}/{ids['draft']}/publish", headers=headers)
+    if what == "unpublish":
+        return client.post(f"{admin}/{ids['live']}/unpublish", headers=headers)
+    if what == "delete":
+        return client.delete(f"{admin}/{ids['live']}", headers=headers)
+    if what == "come due":
+        clock[0] += timedelta(hours=3)
+        return None
+    if what == "drop tag":
+        rights = client.get("/v1/tags/rights").json()["data"]["id"]
+        return client.delete(f"/v1/admin/tags/{rights}?force=true", headers=headers)
+    path = f"{admin}/{ids['live']}"
+    etag = client.get(path, headers=headers).headers["etag"]
+    relations = (
+        {"tags": [], "sources": [], "authors": []}  # every link removed
+        if what == "unlink"
+        else {"tags": ["europe"], "sources": [{"source": "amnesty"}], "authors": ["bo"]}
+    )
+    return client.patch(path, headers={**headers, "If-Match": etag}, json=relations)
+
+
+@pytest.mark.parametrize(
+    "what", ["publish", "unpublish", "delete", "come due", "unlink", "relink", "drop tag"]
+)
+def test_counts_stay_current_when_articles_change(client, engine, app, as_, session, what):
+    """A tag's, source's or author's `article_count` changes with its articles alone: the
+    delta re-sends it, so a delta client holds the counts a full sync would give."""
+    load(
+        engine,
+        bundle(
+            tags=[tag("rights"), tag("europe")],
+            sources=[source("hrw"), source("amnesty")],
+            authors=[author("ann"), author("bo")],
+            articles=[
+                linked("live"),
+                linked("draft", status="draft"),
+                linked("later", days_ago=-2 / 24),  # due two hours after FIXED_NOW
+            ],
+        ),
+    )
+    clock = [FIXED_NOW]
+    app.state.clock = lambda: clock[0]
+    syncer = SyncClient(client, limit=500)
+    syncer.catch_up()
+    before = public_state(client)
+    assert {name: syncer.state[name] for name in COUNTED} == {n: before[n] for n in COUNTED}
+    response = change(client, as_("editor"), session, clock, what)
+    assert response is None or response.status_code in (200, 204), response.text
+    after = public_state(client)
+    assert {n: after[n] for n in COUNTED} != {n: before[n] for n in COUNTED}, "no count moved"
+    syncer.catch_up()
+    assert {name: syncer.state[name] for name in COUNTED} == {n: after[n] for n in COUNTED}
+    assert_same(syncer.state, after)
+
+
+def linked_batch(batch, size):
+    """`size` published articles, each with a tag, a source and an author of its own."""
+    return bundle(
+        tags=[tag(f"{batch}-tag-{i}") for i in range(size)],
+        sources=[source(f"{batch}-src-{i}") for i in range(size)],
+        authors=[author(f"{batch}-by-{i}") for i in range(size)],
+        articles=[
+            article(
+                f"{batch}-{i}",
+                tags=[f"{batch}-tag-{i}"],
+                sources=[{"source": f"{batch}-src-{i}"}],
+                authors=[f"{batch}-by-{i}"],
+            )
+            for i in range(size)
+        ],
+    )
+
+
+def test_statements_per_sync_page_do_not_grow_with_its_changes(
+    uncached_client, engine, count_statements
+):
+    """The tags, sources and authors of a page's articles come in one statement, loaded
+    and counted in one each, however many articles the page holds."""
+    client = uncached_client
+    since = client.get("/v1/sync").json()["meta"]["next_since"]
+    counts = []
+    for batch, size in (("a", 2), ("b", 30)):
+        load(engine, linked_batch(batch, size))
+        with count_statements() as counter:
+            body = client.get("/v1/sync", params={"since": since, "limit": 1000}).json()
+        assert not body["meta"]["has_more"]
+        for name in ("articles", *COUNTED):
+            assert len(body["data"][name]["upserted"]) == size, name
+        counts.append(counter.count)
+        since = body["meta"]["next_since"]
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 15, counts
