@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from fastapi import Request
 
 from api.core.errors import TooManyRequests
+from api.core.ratelimits import Counter, client_address, make_counter
 from api.core.settings import Settings
-from api.subscriptions.limits import Counter, MemoryCounter, RedisCounter, client_address
 
 
 class AuthFailureLimiter:
@@ -56,9 +56,4 @@ class AuthFailureLimiter:
 
 
 def make_auth_failure_limiter(settings: Settings) -> AuthFailureLimiter:
-    counter: Counter = (
-        RedisCounter(settings.redis_url, settings.rate_limit_prefix)
-        if settings.redis_url
-        else MemoryCounter()
-    )
-    return AuthFailureLimiter(counter, settings)
+    return AuthFailureLimiter(make_counter(settings), settings)

@@ -10,8 +10,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from api.core.db import NowDep, SessionDep
 from api.core.errors import BadRequest, problem_responses
 from api.core.http import reject_unknown_query
+from api.core.ratelimits import client_address, client_network
 from api.core.settings import Settings
-from api.subscriptions.limits import client_address, client_network
 from api.subscriptions.models import SubscriberStatus
 from api.subscriptions.service import (
     confirm_subscription,

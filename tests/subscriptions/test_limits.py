@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
+from api.core.ratelimits import RedisCounter, client_address, client_network
 from api.core.settings import Settings
 from api.main import create_app
-from api.subscriptions.limits import RedisCounter, client_address, client_network
 from tests.conftest import FIXED_NOW
 from tests.subscriptions.conftest import CLIENT_ADDRESS, signup
 
