@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format openapi bench clean
+.PHONY: run test lint format openapi docs bench clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ format: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/masthead openapi
+
+docs: $(STAMP)
+	$(BIN)/python tests/test_readme.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     max_query_length: int = Field(
         2048, ge=256, le=65_536, description="Longest accepted query string, in bytes."
     )
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="`debug`, `info`, `warning` or `error`."
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated proxy addresses/networks whose X-Forwarded-For is honoured.",
@@ -223,3 +225,20 @@ def load_settings(**overrides: Any) -> Settings:
 @lru_cache
 def get_settings() -> Settings:
     return load_settings()
+
+
+def settings_table() -> str:
+    """The README's table of settings, made from this model (a test keeps them equal)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if default is None or default == []:
+            shown = "none"
+        elif isinstance(default, bool):
+            shown = f"`{str(default).lower()}`"
+        else:
+            shown = f"`{default}`"
+        if name == "secret_key":
+            shown = "a development value"
+        rows.append(f"| `MASTHEAD_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows) + "\n"
