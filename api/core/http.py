@@ -122,20 +122,33 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
-def page_links(request: Request, next_cursor: str | None) -> dict[str, str | None]:
-    self_url = str(request.url.remove_query_params("key"))
-    next_url = (
-        str(request.url.remove_query_params("key").include_query_params(cursor=next_cursor))
-        if next_cursor
-        else None
-    )
-    return {"self": self_url, "next": next_url}
-
-
 def base_url(request: Request) -> str:
-    """The public base URL for links: the setting when given, else the request's own."""
+    """The public base URL every absolute link starts with: `MASTHEAD_PUBLIC_URL` when set
+    (where the app's root is served, so a `Host` header cannot point links elsewhere),
+    else the request's own base URL (its scheme, host and root path)."""
     configured = request.app.state.settings.public_url
     return str(configured).rstrip("/") if configured else str(request.base_url).rstrip("/")
+
+
+def public_url(request: Request, **params: str) -> str:
+    """This request's URL as the public sees it: its path below the app's root and its
+    query (without the content key, with `params` set) on `base_url`. Without the setting
+    it is the request's own URL."""
+    url = request.url.remove_query_params("key")
+    if params:
+        url = url.include_query_params(**params)
+    root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
+    path = url.path
+    if root and (path == root or path.startswith(root.rstrip("/") + "/")):
+        path = path[len(root.rstrip("/")) :]
+    return base_url(request) + (path or "/") + (f"?{url.query}" if url.query else "")
+
+
+def page_links(request: Request, next_cursor: str | None) -> dict[str, str | None]:
+    return {
+        "self": public_url(request),
+        "next": public_url(request, cursor=next_cursor) if next_cursor else None,
+    }
 
 
 def list_response(

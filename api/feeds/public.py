@@ -16,6 +16,7 @@ from api.core.http import (
     base_url,
     dump_json,
     public_response,
+    public_url,
     reject_unknown_query,
     unmodified_since,
 )
@@ -66,7 +67,7 @@ def _feed(
     body = render(
         articles,
         base=base_url(request),
-        self_url=str(request.url.remove_query_params("key")),
+        self_url=public_url(request),
         subtitle=subtitle,
         updated=updated,
     )
