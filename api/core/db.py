@@ -112,8 +112,9 @@ def insert_on_conflict(session: Session, model: Any) -> postgresql.Insert | sqli
 
 
 def rows_matched(result: Result[Any]) -> int:
-    """How many rows an UPDATE, DELETE or INSERT matched (`Session.execute` is typed as
-    returning any `Result`, and only a `CursorResult` has a row count)."""
+    """How many rows an UPDATE or DELETE matched (`Session.execute` is typed as returning any
+    `Result`, and only a `CursorResult` has a row count). Not for INSERT: psycopg reports -1
+    there; use RETURNING."""
     return result.rowcount if isinstance(result, CursorResult) else 0
 
 

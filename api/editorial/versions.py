@@ -41,12 +41,15 @@ def start_versioning(
 
 
 def _insert_if_absent(session: Session, entity_type: str, entity_id: str) -> int:
-    result = session.execute(
+    """1 when this call created the version row, 0 when it existed. RETURNING says which:
+    an INSERT's row count is not reported by every driver (psycopg gives -1)."""
+    inserted = session.execute(
         insert_on_conflict(session, EntityVersion)
         .values(entity_type=entity_type, entity_id=entity_id, version=1)
         .on_conflict_do_nothing()
-    )
-    return rows_matched(result)
+        .returning(col(EntityVersion.version))
+    ).first()
+    return 0 if inserted is None else 1
 
 
 def bump_version(

@@ -128,3 +128,30 @@ def test_what_the_admin_api_accepts_the_importer_accepts(
     with TestClient(restored, raise_server_exceptions=False) as other:
         for path in ("/v1/articles?limit=100", "/v1/tags?limit=100", "/v1/search?q=body"):
             assert other.get(path).json() == client.get(path).json(), path
+
+
+def test_two_first_saves_of_an_imported_article_cannot_both_win(
+    app: Any, engine: Engine, as_: Any
+) -> None:
+    """An imported article has no version row yet: of two saves from its first ETag, one
+    wins and the other is a 412 (the insert of the version row decides, by RETURNING)."""
+    from tests.factories import article, bundle
+
+    load(engine, bundle(articles=[article("imported")]))
+    editor = as_("editor")
+
+    async def two_saves() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            listed = (await http.get("/v1/admin/articles", headers=editor)).json()["data"]
+            path = f"/v1/admin/articles/{listed[0]['id']}"
+            etag = (await http.get(path, headers=editor)).headers["etag"]
+            return await asyncio.gather(
+                *(
+                    http.patch(path, json={"title": title}, headers={**editor, "If-Match": etag})
+                    for title in ("One", "Two")
+                )
+            )
+
+    statuses = sorted(r.status_code for r in asyncio.run(two_saves()))
+    assert statuses == [200, 412]
