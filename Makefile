@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format openapi docs bench clean
+.PHONY: run test lint format openapi docs bench soak faults fuzz clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Mixed load with every acknowledged write checked afterwards (bench/soak.py --help).
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# A throw-away PostgreSQL cluster stopped and started under load (root, pg_createcluster).
+faults: $(STAMP)
+	MASTHEAD_FAULTS=1 $(BIN)/python -m pytest -q -s tests/faults $(PYTEST_ARGS)
+
+# schemathesis against a live server on SQLite and PostgreSQL (MASTHEAD_FUZZ_SECONDS each).
+fuzz: $(STAMP)
+	MASTHEAD_FUZZ=1 $(BIN)/python -m pytest -q -s tests/fuzz $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
