@@ -1,7 +1,13 @@
 """The full-text index: kept in step with article writes, queried with one ranked statement.
 
 SQLite uses an FTS5 table (bm25 with column weights); PostgreSQL a weighted tsvector with a
-GIN index. Both prefer title and tag matches over subtitle, and subtitle over body.
+GIN index. Both prefer title and tag matches over subtitle, and subtitle over body, and both
+ignore accents (`cafe` finds "Café"): FTS5's `remove_diacritics`, and on PostgreSQL a text
+search configuration that runs `unaccent` before the English stemmer (migration 0011).
+
+The index holds every article that is not deleted (drafts too: visibility is checked when
+searching), whichever path wrote it, so an exported and re-imported database ranks and
+scores alike: FTS5's bm25 depends on every row of the index, not only the matches.
 """
 
 import re
@@ -62,7 +68,8 @@ pg_table = Table(
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
 _ANGLE_STAND_INS = "\ue002\ue003"
 _ANGLES_BACK = str.maketrans(_ANGLE_STAND_INS, "<>")
-PG_CONFIG = "english"
+# English stemming and stop words, accents removed first (migration 0011).
+PG_CONFIG = "masthead_english"
 # bm25 weights, in column order: article_id, title, subtitle, tags, body.
 FTS5_WEIGHTS = "0.0, 10.0, 3.0, 8.0, 1.0"
 
@@ -117,6 +124,17 @@ _SQLITE_INSERT_ROW = text(
     "(SELECT id FROM article_search_keys WHERE article_id = :article_id), "
     ":article_id, :title, :subtitle, :tags, :body)"
 )
+_PG_UPSERT = text(
+    "INSERT INTO article_search (article_id, document) VALUES (:article_id, "
+    f"setweight(to_tsvector('{PG_CONFIG}', :title), 'A') || "
+    f"setweight(to_tsvector('{PG_CONFIG}', :tags), 'A') || "
+    f"setweight(to_tsvector('{PG_CONFIG}', :subtitle), 'B') || "
+    f"setweight(to_tsvector('{PG_CONFIG}', :body), 'D')) "
+    "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
+)
+_DELETED = text("SELECT id FROM articles WHERE id IN :ids AND deleted_at IS NOT NULL").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
 def _pg_words(value: str | None) -> str:
@@ -126,34 +144,44 @@ def _pg_words(value: str | None) -> str:
 
 
 def index_documents(session: Session, documents: Sequence[dict[str, Any]]) -> None:
-    """(Re)index documents: dicts with article_id, title, subtitle, tags, body."""
+    """(Re)index documents: dicts with article_id, title, subtitle, tags, body. A deleted
+    article is left out of the index (one statement per call finds which are)."""
+    if documents:
+        ids = [doc["article_id"] for doc in documents]
+        _write_index(session, documents, set(session.scalars(_DELETED, {"ids": ids})))
+
+
+def _write_index(session: Session, documents: Sequence[dict[str, Any]], deleted: set[str]) -> None:
+    """Index the documents of articles not in `deleted`; remove those of `deleted`.
+
+    Deleted articles are never found, and FTS5's bm25 counts every row of the index: kept,
+    they would make the same content score differently depending on the path that wrote it
+    (the admin API removes an article it deletes; an import names deleted ones too)."""
     if not documents:
         return
+    live = [doc for doc in documents if doc["article_id"] not in deleted]
     if session.get_bind().dialect.name == "sqlite":
-        ids = [doc["article_id"] for doc in documents]
-        _delete_sqlite_rows(session, ids)
-        session.execute(_SQLITE_NEW_KEY, [{"article_id": i} for i in ids])
-        session.execute(_SQLITE_INSERT_ROW, list(documents))
+        _delete_sqlite_rows(session, [doc["article_id"] for doc in documents])
+        if live:
+            session.execute(_SQLITE_NEW_KEY, [{"article_id": doc["article_id"]} for doc in live])
+            session.execute(_SQLITE_INSERT_ROW, live)
         return
-    session.execute(
-        text(
-            "INSERT INTO article_search (article_id, document) VALUES (:article_id, "
-            f"setweight(to_tsvector('{PG_CONFIG}', :title), 'A') || "
-            f"setweight(to_tsvector('{PG_CONFIG}', :tags), 'A') || "
-            f"setweight(to_tsvector('{PG_CONFIG}', :subtitle), 'B') || "
-            f"setweight(to_tsvector('{PG_CONFIG}', :body), 'D')) "
-            "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
-        ),
-        [
-            {"article_id": doc["article_id"], **{f: _pg_words(doc[f]) for f in _TEXT_FIELDS}}
-            for doc in documents
-        ],
-    )
+    if deleted:
+        session.execute(delete(pg_table).where(pg_table.c.article_id.in_(sorted(deleted))))
+    if live:
+        session.execute(
+            _PG_UPSERT,
+            [
+                {"article_id": doc["article_id"], **{f: _pg_words(doc[f]) for f in _TEXT_FIELDS}}
+                for doc in live
+            ],
+        )
 
 
 def index_articles(session: Session, articles: Iterable[Article]) -> None:
-    """Reindex articles (their tags must be loaded)."""
-    index_documents(
+    """Reindex articles (their tags must be loaded); deleted ones leave the index."""
+    loaded = list(articles)
+    _write_index(
         session,
         [
             {
@@ -163,8 +191,9 @@ def index_articles(session: Session, articles: Iterable[Article]) -> None:
                 "tags": _tag_text(a),
                 "body": a.body_text,
             }
-            for a in articles
+            for a in loaded
         ],
+        {a.id for a in loaded if a.deleted_at is not None},
     )
 
 
@@ -273,13 +302,16 @@ class SearchMatch:
             rows = session.execute(
                 select(
                     keys_table.c.article_id,
-                    func.snippet(
-                        literal_column("article_search"),
-                        -1,
-                        MARK_OPEN,
-                        MARK_CLOSE,
-                        "…",
-                        24,
+                    *(
+                        func.snippet(
+                            literal_column("article_search"),
+                            column,
+                            MARK_OPEN,
+                            MARK_CLOSE,
+                            "…",
+                            24,
+                        )
+                        for column in _FTS5_PROSE_COLUMNS
                     ),
                 )
                 .select_from(fts_table)
@@ -294,29 +326,48 @@ class SearchMatch:
                 ),
                 self.params(),
             )
-        else:
-            options = (
-                f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxWords=30, MinWords=12, "
-                'MaxFragments=2, FragmentDelimiter=" … "'
-            )
-            rows = session.execute(
-                select(
-                    col(Article.id),
-                    func.ts_headline(
-                        PG_CONFIG,
-                        func.translate(
-                            func.concat_ws(" — ", col(Article.title), col(Article.body_text)),
-                            "<>",
-                            _ANGLE_STAND_INS,
-                        ),
-                        _pg_query(self.terms),
-                        options,
-                    ),
-                ).where(col(Article.id).in_(article_ids))
-            )
-            # ts_headline drops whatever looks like an HTML tag; text is text, so hide < and >.
-            return {row[0]: row[1].translate(_ANGLES_BACK) for row in rows}
-        return {row[0]: row[1] for row in rows}
+            return {row[0]: _best_extract(row[1:]) for row in rows}
+        options = (
+            f"StartSel={MARK_OPEN}, StopSel={MARK_CLOSE}, MaxWords=30, MinWords=12, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        # The article's prose, never the index's tag text: a match on a tag alone gets the
+        # prose's opening words.
+        prose = func.concat_ws(
+            " — ",
+            col(Article.title),
+            func.nullif(col(Article.subtitle), ""),
+            func.nullif(col(Article.body_text), ""),
+        )
+        rows = session.execute(
+            select(
+                col(Article.id),
+                func.ts_headline(
+                    PG_CONFIG,
+                    func.translate(prose, "<>", _ANGLE_STAND_INS),
+                    _pg_query(self.terms),
+                    options,
+                ),
+            ).where(col(Article.id).in_(article_ids))
+        )
+        # ts_headline drops whatever looks like an HTML tag; text is text, so hide < and >.
+        return {row[0]: row[1].translate(_ANGLES_BACK) for row in rows}
+
+
+# FTS5 columns an extract may come from: title, subtitle, body (not article_id, not tags).
+_FTS5_PROSE_COLUMNS = (1, 2, 4)
+
+
+def _best_extract(extracts: Sequence[str | None]) -> str:
+    """Of the title's, subtitle's and body's extracts (FTS5 `snippet` per column), the one
+    with the most marked matches, the earlier column on a tie, as FTS5 itself chooses among
+    columns; when none has a match (the query matched a tag), the opening of the body, else
+    of the subtitle, else the title."""
+    texts = [extract or "" for extract in extracts]
+    marks = [extract.count(MARK_OPEN) for extract in texts]
+    if max(marks) > 0:
+        return texts[marks.index(max(marks))]
+    return next((extract for extract in reversed(texts) if extract), "")
 
 
 def _pg_query(terms: list[Term]) -> ColumnElement[Any]:
