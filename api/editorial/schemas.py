@@ -7,7 +7,8 @@ again with the Create model, so cross-field rules (one body, an action's window)
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Optional, TypeVar
+from types import NoneType, UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -28,6 +29,8 @@ def _server_owned(_value: object) -> None:
 
 M = TypeVar("M", bound=BaseModel)
 ServerOwned = Annotated[SkipJsonSchema[None], BeforeValidator(_server_owned)]
+# Accepted (a PATCH may leave a field out) but not offered in the document.
+HiddenNone = SkipJsonSchema[None]
 
 
 def describe(model: type[BaseModel], descriptions: dict[str, str]) -> None:
@@ -55,15 +58,30 @@ def writable_fields(create: type[BaseModel]) -> list[str]:
     return [name for name in create.model_fields if name not in WRITE_ONLY]
 
 
+def _nullable(annotation: Any) -> bool:
+    if annotation is None or annotation is NoneType:
+        return True
+    origin = get_origin(annotation)
+    if origin is Union or origin is UnionType:
+        return any(_nullable(arg) for arg in get_args(annotation))
+    if origin is Annotated:
+        return _nullable(get_args(annotation)[0])
+    return False
+
+
 def update_model(create: type[BaseModel], what: str) -> type[BaseModel]:
-    """Every writable field of `create`, optional: a PATCH body."""
+    """Every writable field of `create`, optional: a PATCH body. A field that cannot be null
+    in `create` is not nullable here either (null is refused when the PATCH is merged), so
+    the document does not offer `null` for it; leaving the field out leaves it unchanged."""
     fields: dict[str, Any] = {}
     for name in writable_fields(create):
         info = create.model_fields[name]
-        annotation = (
+        # Annotations built at run time from the Create model's (Any: mypy cannot follow).
+        annotation: Any = (
             Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
-        fields[name] = (Optional[annotation], Field(None, description=info.description))  # noqa: UP045
+        absent: Any = None if _nullable(info.annotation) else HiddenNone
+        fields[name] = (annotation | absent, Field(None, description=info.description))
     model = create_model(  # type: ignore[call-overload]
         create.__name__.replace("Create", "Update"),
         __config__=ConfigDict(extra="forbid"),
