@@ -66,7 +66,7 @@ def test_a_write_through_one_worker_is_read_through_the_other_at_once(engine):
         created = httpx.post(
             f"{writer}/v1/admin/articles",
             headers=auth,
-            json={"title": "Across Workers", "body_html": "<p>One.</p>", "tags": ["shared"]},
+            json={"title": "Across Workers", "body_html": "<p>One.</p>", "tags": ["crossing"]},
         )
         assert created.status_code == 201, created.text
         article_id = created.json()["data"]["id"]
@@ -87,5 +87,5 @@ def test_a_write_through_one_worker_is_read_through_the_other_at_once(engine):
         assert patched.status_code == 200, patched.text
         one = httpx.get(f"{reader}/v1/articles/{listed[0]['slug']}")
         assert one.json()["data"]["title"] == "Corrected Across Workers"
-        tags = httpx.get(f"{reader}/v1/tags/shared").json()["data"]
+        tags = httpx.get(f"{reader}/v1/tags/crossing").json()["data"]
         assert tags["article_count"] == 1
