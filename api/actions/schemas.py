@@ -55,7 +55,8 @@ describe(ActionCreate, {
     "description": "Longer explanation (plain text).",
     "url": "Where the action happens (absolute http(s) URL).",
     "organisation": "Who runs it.", "starts_at": "Start of the window (RFC 3339).",
-    "ends_at": "End of the window (RFC 3339); null = open-ended.",
+    "ends_at": "End of the window (RFC 3339), after `starts_at` (422 otherwise); null = "
+    "open-ended.",
 })  # fmt: skip
 
 

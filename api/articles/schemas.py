@@ -199,9 +199,11 @@ describe(ArticleCreate, {
     "body_markdown": "The body as Markdown (CommonMark); rendered and sanitised. Give this "
     "or `body_html`, not both.",
     "lang": "BCP 47 language tag.", "canonical_url": "The canonical web page (http(s)).",
-    "feature_image": "Lead image, or null.", "authors": "Author slugs, in byline order.",
+    "feature_image": "Lead image, or null.",
+    "authors": "Author slugs, in byline order; each must exist (422 otherwise).",
     "tags": "Tag names or slugs, primary first; unknown tags are created.",
-    "sources": "Citations, in order.", "actions": "Action slugs, in order.",
+    "sources": "Citations, in order.",
+    "actions": "Action slugs, in order; each must exist (422 otherwise).",
 })  # fmt: skip
 
 

@@ -34,7 +34,9 @@ class TokenCreate(BaseModel):
 
     name: TokenName = Field(description="Unique name, shown in the audit log.")
     role: Role = Field(description="`contributor`, `editor`, `admin`, or `content` (partners).")
-    expires_at: datetime | None = Field(None, description="When it stops working, or never.")
+    expires_at: datetime | None = Field(
+        None, description="When it stops working (in the future; 422 otherwise), or never."
+    )
 
 
 class TokenPublic(BaseModel):
