@@ -404,5 +404,11 @@ def restore_revision(
     bump_version(session, ENTITY, article.id)
     if article.deleted_at is not None:
         article.deleted_at = None
-    _write_article(session, article, data, now, is_new=False)
+    try:
+        _write_article(session, article, data, now, is_new=False)
+    except Unprocessable as exc:  # it names an author, action or source deleted since
+        raise Conflict(
+            f"Revision {number} cannot be restored as it was: {exc.detail} They were deleted "
+            "after it was saved; re-create them, or edit the article instead."
+        ) from None
     return _record_revision_and_audit(session, article, principal, now, "restore")

@@ -50,3 +50,23 @@ def test_a_refused_create_leaves_no_tag_it_would_have_made(client: Any, as_: Any
     assert [t["slug"] for t in tags] == []
     articles = client.get("/v1/admin/articles", headers=editor).json()["data"]
     assert articles == []
+
+
+def test_restoring_a_revision_whose_author_was_deleted_is_409(client: Any, as_: Any) -> None:
+    editor = as_("editor")
+    author = client.post("/v1/admin/authors", json={"name": "Gone Author"}, headers=editor)
+    article = client.post(
+        "/v1/admin/articles",
+        json={"title": "T", "body_markdown": "x", "authors": ["gone-author"]},
+        headers=editor,
+    ).json()["data"]
+    removed = client.delete(
+        f"/v1/admin/authors/{author.json()['data']['id']}?force=true", headers=editor
+    )
+    assert removed.status_code == 204
+    path = f"/v1/admin/articles/{article['id']}"
+    before = _etag(client, path, editor)
+    restore = client.post(f"{path}/revisions/1/restore", headers=editor)
+    assert restore.status_code == 409, restore.text
+    assert "gone-author" in restore.json()["detail"]
+    assert _etag(client, path, editor) == before
