@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
-from api.core.db import utcnow
+from api.core.db import rows_matched, utcnow
 from api.core.http import dump_json
 from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
 from api.core.settings import Settings
@@ -162,7 +162,7 @@ def record_outcome(
             .where(mine)
             .values(status=DeliveryStatus.succeeded, delivered_at=now, **common)
         )
-        if done.rowcount:  # type: ignore[attr-defined]
+        if rows_matched(done):
             session.execute(update(Webhook).where(hook).values(consecutive_failures=0))
         return
     if attempts < settings.webhook_max_attempts:
@@ -175,7 +175,7 @@ def record_outcome(
     done = session.execute(
         update(WebhookDelivery).where(mine).values(status=DeliveryStatus.failed, **common)
     )
-    if not done.rowcount:  # type: ignore[attr-defined]
+    if not rows_matched(done):
         return
     session.execute(
         update(Webhook)
