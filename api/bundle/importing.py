@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
 from api.actions.models import Action
@@ -28,8 +28,8 @@ from api.bundle.schemas import (
 )
 from api.bundle.validation import KINDS, BundleError
 from api.core.db import new_id
-from api.core.tables import relationship_attribute, table_of
-from api.search.index import index_articles, index_documents, tag_search_text
+from api.core.tables import table_of
+from api.search.index import index_documents, reindex_article_ids, tag_search_text
 from api.sources.models import Source
 from api.tags.models import Tag
 from api.tags.naming import hashtag_for
@@ -338,7 +338,7 @@ def import_bundle(
         index_documents(session, documents[start : start + BATCH])
         if progress:
             progress("search index", start + len(documents[start : start + BATCH]), len(documents))
-    _reindex(session, sorted(retagged - {article_ids[slug] for slug in touched}))
+    reindex_article_ids(session, sorted(retagged - {article_ids[slug] for slug in touched}))
     return report
 
 
@@ -352,16 +352,3 @@ def _articles_tagged(session: Session, tag_ids: list[str]) -> set[str]:
             )
         )
     return found
-
-
-def _reindex(session: Session, article_ids: list[str]) -> None:
-    for start in range(0, len(article_ids), BATCH):
-        chunk = article_ids[start : start + BATCH]
-        index_articles(
-            session,
-            session.scalars(
-                select(Article)
-                .where(col(Article.id).in_(chunk))
-                .options(selectinload(relationship_attribute(Article.tags)))
-            ),
-        )

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from api.articles.models import Article
@@ -18,12 +18,11 @@ from api.auth.service import Principal
 from api.core.errors import Conflict, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
 from api.core.slugs import make_slug
-from api.core.tables import relationship_attribute
 from api.editorial import schemas
 from api.editorial.audit import record
 from api.editorial.models import EntityVersion
 from api.editorial.versions import bump_version, start_versioning
-from api.search.index import index_articles
+from api.search.index import reindex_article_ids
 
 # A row, the current time and the base URL in; the item as editors see it out.
 RenderAdmin = Callable[[Any, datetime, str], dict[str, Any]]
@@ -158,12 +157,7 @@ def _reindex_articles_linked(
     if ids:
         session.execute(update(Article).where(col(Article.id).in_(ids)).values(updated_at=now))
         session.flush()
-        articles = session.scalars(
-            select(Article)
-            .where(col(Article.id).in_(ids))
-            .options(selectinload(relationship_attribute(Article.tags)))
-        ).all()
-        index_articles(session, articles)
+        reindex_article_ids(session, ids)
 
 
 def delete_item(
@@ -191,14 +185,7 @@ def delete_item(
         session.execute(update(Article).where(col(Article.id).in_(ids)).values(updated_at=now))
         session.flush()
         if resource.in_search_text:
-            index_articles(
-                session,
-                session.scalars(
-                    select(Article)
-                    .where(col(Article.id).in_(ids))
-                    .options(selectinload(relationship_attribute(Article.tags)))
-                ).all(),
-            )
+            reindex_article_ids(session, ids)
     session.execute(
         delete(EntityVersion).where(
             col(EntityVersion.entity_type) == resource.name,

@@ -29,12 +29,13 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.elements import ColumnClause
 from sqlmodel import col
 
 from api.articles.models import Article
+from api.core.tables import relationship_attribute
 from api.search.query import WORD, Term, fts5_expression, parse_query
 
 # Not part of the models' metadata: migrations create these with dialect-specific SQL.
@@ -175,6 +176,23 @@ def _write_index(session: Session, documents: Sequence[dict[str, Any]], deleted:
                 {"article_id": doc["article_id"], **{f: _pg_words(doc[f]) for f in _TEXT_FIELDS}}
                 for doc in live
             ],
+        )
+
+
+REINDEX_BATCH = 1000
+
+
+def reindex_article_ids(session: Session, article_ids: Sequence[str]) -> None:
+    """Reindex the articles with these ids (their tags loaded here), a batch at a time."""
+    ids = list(article_ids)
+    for start in range(0, len(ids), REINDEX_BATCH):
+        index_articles(
+            session,
+            session.scalars(
+                select(Article)
+                .where(col(Article.id).in_(ids[start : start + REINDEX_BATCH]))
+                .options(selectinload(relationship_attribute(Article.tags)))
+            ).all(),
         )
 
 
