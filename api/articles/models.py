@@ -16,6 +16,17 @@ class ArticleStatus(StrEnum):
     published = "published"
 
 
+class ArticleKind(StrEnum):
+    """What an article row is. Pages (About, the privacy policy) share the table, the
+    editing workflow and the slug namespace of articles, and appear in no article read."""
+
+    article = "article"
+    page = "page"
+
+
+ARTICLE_KINDS = tuple(ArticleKind)
+
+
 def _fk(target: str) -> Column[str]:
     return Column(String(32), ForeignKey(target, ondelete="CASCADE"), primary_key=True)
 
@@ -80,17 +91,25 @@ class Citation(SQLModel, table=True):
 class Article(SQLModel, table=True):
     __tablename__ = "articles"
     __table_args__ = (
-        Index("ix_articles_published", "published_at", "id"),
-        Index("ix_articles_updated", "updated_at", "id"),
-        Index("ix_articles_title", "title", "id"),
-        Index("ix_articles_visibility", "status", "deleted_at", "published_at"),
+        # Every list reads one kind: `kind` leads each list index (an equality), then the
+        # sort key, so a page of articles never walks the pages and the reverse.
+        Index("ix_articles_published", "kind", "published_at", "id"),
+        Index("ix_articles_updated", "kind", "updated_at", "id"),
+        Index("ix_articles_title", "kind", "title", "id"),
+        Index("ix_articles_visibility", "kind", "status", "deleted_at", "published_at"),
         # Covers "is this article visible?" by id, so counting a tag's or a source's
         # articles never reads the (large) article rows.
-        Index("ix_articles_visible_id", "id", "status", "published_at", "deleted_at"),
+        Index("ix_articles_visible_id", "id", "kind", "status", "published_at", "deleted_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    # One slug namespace for articles and pages (as in Ghost): a frontend serving both at
+    # `/{slug}/` never finds two.
     slug: str = Field(max_length=200, unique=True)
+    kind: str = Field(
+        default=ArticleKind.article,
+        sa_column=Column(String(16), nullable=False, server_default=ArticleKind.article.value),
+    )
     title: str = Field(max_length=300)
     subtitle: str | None = Field(default=None, max_length=500)
     excerpt: str | None = Field(default=None, sa_column=Column(Text))

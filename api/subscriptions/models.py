@@ -48,6 +48,7 @@ class SubscriptionConsent(SQLModel, table=True):
     __tablename__ = "subscription_consents"
     __table_args__ = (
         Index("ix_subscription_consents_subscriber", "subscriber_id", "consented_at"),
+        Index("ix_subscription_consents_policy_page", "policy_page_id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -62,6 +63,13 @@ class SubscriptionConsent(SQLModel, table=True):
     lists: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     client_network: str | None = Field(default=None, sa_column=Column(String(64)))
     consented_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # The privacy-policy page (MASTHEAD_PRIVACY_PAGE_SLUG) and its revision in force at
+    # sign-up; NULL when none was published.
+    policy_page_id: str | None = Field(
+        default=None,
+        sa_column=Column(String(32), ForeignKey("articles.id", ondelete="SET NULL")),
+    )
+    policy_page_revision: int | None = None
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
