@@ -35,6 +35,7 @@ from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
 from api.editorial.routers import ADMIN_ROUTERS
 from api.feeds.public import router as feeds_router
+from api.previews.public import router as previews_router
 from api.search.public import router as search_router
 from api.sources.public import router as sources_router
 from api.subscriptions.limits import make_limiter
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         sync_router,
         feeds_router,
         subscriptions_router,
+        previews_router,
         health_router,
         root_router,
     ):

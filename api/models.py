@@ -14,6 +14,7 @@ from api.changes.models import Change, ContentVersion
 from api.core.db import metadata
 from api.editorial.models import ArticleRevision, AuditEntry, EntityVersion
 from api.events.models import OutboxEvent
+from api.previews.models import PreviewGeneration
 from api.site.models import Site
 from api.sources.models import Source
 from api.subscriptions.models import (
@@ -46,6 +47,7 @@ __all__ = [
     "EntityVersion",
     "OutboxEvent",
     "OutboxMessage",
+    "PreviewGeneration",
     "Site",
     "Source",
     "Subscriber",

@@ -8,6 +8,7 @@ from api.auth.dependencies import AdminRouter
 from api.authors.admin import router as authors_router
 from api.bundle.admin import router as bundle_router
 from api.editorial.audit import router as audit_router
+from api.previews.admin import article_previews_router
 from api.sources.admin import router as sources_router
 from api.subscriptions.admin import router as subscribers_router
 from api.tags.admin import router as tags_router
@@ -15,6 +16,7 @@ from api.webhooks.admin import router as webhooks_router
 
 ADMIN_ROUTERS: list[AdminRouter] = [
     articles_router,
+    article_previews_router,
     tags_router,
     sources_router,
     actions_router,
