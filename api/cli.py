@@ -15,6 +15,7 @@ from api.auth.cli import tokens_app
 from api.core import migrations
 from api.core.db import make_engine, make_sessionmaker, refresh_planner_statistics, utcnow
 from api.core.settings import Settings, SettingsError, load_settings
+from api.importers import ImportSource
 
 app = typer.Typer(help="Masthead: a headless JSON content API.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
@@ -120,11 +121,27 @@ def _import_in_one_transaction(
 @app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="Bundle file (JSON), or - for standard input.")],
+    source: Annotated[
+        ImportSource | None,
+        typer.Option("--from", help="FILE is a Ghost (JSON) or WordPress (WXR) export."),
+    ] = None,
+    site_url: Annotated[
+        str | None, typer.Option(help="The old Ghost site's address (its export lacks it).")
+    ] = None,
 ) -> None:
-    """Import a content bundle: idempotent by slug, all or nothing."""
+    """Import a content bundle, or a Ghost or WordPress export: idempotent, all or nothing."""
     from api.core.errors import ProblemError
 
     settings = settings_or_exit()
+    if source is not None:
+        from api.importers.cli import import_export
+
+        try:
+            report = import_export(settings, source, file, site_url=site_url, console=err)
+        except ProblemError as exc:
+            raise fail(exc.detail, 1) from None
+        typer.echo(json.dumps(report, sort_keys=True))
+        return
     try:
         data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
         raw = orjson.loads(data)
