@@ -1,5 +1,6 @@
 """Engine, sessions and the column types shared by every table (SQLite and PostgreSQL)."""
 
+import contextlib
 import functools
 import sqlite3
 import uuid
@@ -29,6 +30,7 @@ from sqlmodel import SQLModel
 from starlette.concurrency import run_in_threadpool
 
 from api.core.settings import Settings
+from api.core.writers import begin_immediate, writer_queue
 
 # Stable constraint names, so migrations can refer to (and drop) them on both databases.
 NAMING_CONVENTION = {
@@ -86,18 +88,25 @@ def _sqlite_connect(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     return on_connect
 
 
-def _sqlite_begin(connection: Connection) -> None:
-    """`BEGIN IMMEDIATE` for writers: the write lock is taken up front, waiting at most the
-    busy timeout, so a transaction never fails half-way for want of the lock (a deferred
-    writer in WAL mode can get `SQLITE_BUSY` at its first write, with no wait at all).
-    Readers begin deferred and never wait (WAL)."""
-    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-    # On the driver's connection, so statement counts and logs show the queries alone;
-    # its errors are wrapped as SQLAlchemy would ("database is locked" becomes a 503).
-    try:
-        connection.connection.dbapi_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
-    except sqlite3.Error as exc:
-        raise OperationalError(f"BEGIN {mode}", None, exc) from exc
+def _sqlite_begin(budget_ms: int) -> Callable[[Connection], None]:
+    def on_begin(connection: Connection) -> None:
+        """`BEGIN IMMEDIATE` for writers: the write lock is taken up front, retried within
+        the busy budget (see `api.core.writers`), so a transaction never fails half-way for
+        want of the lock (a deferred writer in WAL mode can get `SQLITE_BUSY` at its first
+        write, with no wait at all). Readers begin deferred and never wait (WAL)."""
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        # On the driver's connection, so statement counts and logs show the queries alone;
+        # its errors are wrapped as SQLAlchemy would ("database is locked" becomes a 503).
+        dbapi_connection = connection.connection.dbapi_connection
+        try:
+            if mode == "IMMEDIATE":
+                begin_immediate(dbapi_connection, budget_ms)  # type: ignore[arg-type]
+            else:
+                dbapi_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise OperationalError(f"BEGIN {mode}", None, exc) from exc
+
+    return on_begin
 
 
 SQLITE_BEGIN = "masthead_sqlite_begin"
@@ -144,7 +153,7 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
         )
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _sqlite_connect(settings.sqlite_busy_timeout_ms))
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin(settings.sqlite_busy_timeout_ms))
         return engine
     return create_engine(
         url,
@@ -218,10 +227,28 @@ def mark_failed(request: Request) -> None:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: commit on success, roll back on any error.
 
-    Public reads go to the read replica (`MASTHEAD_READ_DATABASE_URL`) when it has caught
-    up with the primary, so an answer is never older than the primary's content."""
+    Public reads go to the read replica (`MASTHEAD_READ_DATABASE_URL`) when it has caught up
+    with the primary, so an answer is never older than the primary's content. On SQLite, a
+    request that writes first waits for its turn among this process's writers (see
+    `api.core.writers`), without blocking the event loop."""
     state = request.app.state
-    maker = state.query_sessionmaker if request.method in ("GET", "HEAD") else state.sessionmaker
+    if request.method in ("GET", "HEAD"):
+        async with _transaction(request, state.query_sessionmaker) as session:
+            yield session
+        return
+    queue = writer_queue(state.engine)
+    if queue is None:
+        async with _transaction(request, state.sessionmaker) as session:
+            yield session
+        return
+    budget_ms = state.settings.sqlite_busy_timeout_ms
+    async with queue.turn(budget_ms), _transaction(request, state.sessionmaker) as session:
+        yield session
+
+
+@contextlib.asynccontextmanager
+async def _transaction(request: Request, maker: sessionmaker[Session]) -> AsyncIterator[Session]:
+    state = request.app.state
     use_replica = state.read_sessionmaker is not None and is_public_read(request)
     if use_replica and await run_in_threadpool(replica_caught_up, state.engine, state.read_engine):
         maker = state.read_sessionmaker

@@ -8,15 +8,20 @@ and recording it leaves the lease to expire, and the job is performed again.
 """
 
 import hashlib
+import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
 from api.core.db import rows_matched
+from api.core.writers import is_busy
 
 Job = TypeVar("Job")
 Outcome = TypeVar("Outcome")
@@ -87,3 +92,28 @@ def work_through_due(
             outcomes.append(outcome)
         if len(jobs) < batch:
             return outcomes
+
+
+def database_away(exc: BaseException) -> str | None:
+    """Why a pass could not reach the database, when that is all that went wrong: SQLite
+    locked by other writers past the busy budget, or PostgreSQL away (the driver's
+    connection-level errors, a pool timeout); else None."""
+    if isinstance(exc, OperationalError) and is_busy(exc):
+        return "the database is locked by other writers"
+    if isinstance(exc, SQLAlchemyTimeoutError):
+        return "no database connection was free"
+    if isinstance(exc, OperationalError | InterfaceError) and not isinstance(
+        exc.orig, sqlite3.Error
+    ):
+        return "the database is not reachable"
+    return None
+
+
+def log_failed_pass(log: logging.Logger, what: str, exc: BaseException) -> None:
+    """One warning line when a background pass failed only because the database was busy or
+    away (it is retried at the next poll); the traceback for anything else."""
+    reason = database_away(exc)
+    if reason is not None:
+        log.warning("%s pass skipped: %s; retrying at the next poll", what, reason)
+    else:
+        log.error("%s pass failed; retrying at the next poll", what, exc_info=exc)

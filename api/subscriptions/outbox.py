@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
 from api.core.db import utcnow
-from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
+from api.core.jobs import lease_due, log_failed_pass, retry_delay, unleased, work_through_due
 from api.core.settings import Settings
 from api.subscriptions.models import (
     OutboxMessage,
@@ -248,8 +248,8 @@ class OutboxSender:
         while not self._stopping:
             try:
                 await deliver_pending(self.session_factory, self.settings, self.clock)
-            except Exception:
-                log.exception("outbox pass failed; retrying at the next poll")
+            except Exception as exc:
+                log_failed_pass(log, "outbox", exc)
             if self._stopping:
                 return
             with contextlib.suppress(TimeoutError):

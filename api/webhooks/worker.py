@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.core.jobs import log_failed_pass
 from api.core.settings import Settings
 from api.webhooks.delivery import Outcome, deliver_due, make_client
 from api.webhooks.events import dispatch_events
@@ -52,7 +53,7 @@ async def run_webhook_worker(app: Any, stop: asyncio.Event) -> None:
                 await asyncio.to_thread(
                     webhook_pass, app.state.sessionmaker, settings, app.state.clock(), client
                 )
-            except Exception:
-                log.exception("webhook pass failed; retrying at the next poll")
+            except Exception as exc:
+                log_failed_pass(log, "webhook", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
