@@ -21,10 +21,10 @@ def import_export(
     *,
     site_url: str | None,
     console: Console,
-    show_progress: bool,
 ) -> dict[str, dict[str, int]]:
     """Import a Ghost or WordPress export; raise ImportRefused (nothing written) when any
-    item is invalid. Notes on what was left out go to `console` after the commit."""
+    item is invalid. A progress bar goes to `console` when it is a terminal, and notes on
+    what was left out after the commit."""
     notes = Notes()
     # Each reader checks its file before any transaction begins.
     export: GhostExport | WordPressExport = (
@@ -36,7 +36,7 @@ def import_export(
     try:
         migrations.upgrade(engine)
         with make_sessionmaker(engine, lock_first=True)() as session, session.begin():
-            if not show_progress:
+            if not console.is_terminal:
                 report = import_posts(session, export.read(), utcnow(), notes)
             else:
                 with Progress(

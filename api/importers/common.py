@@ -212,21 +212,17 @@ def _assign_slugs(
 ) -> list[str]:
     """Each post's slug: the one it was given by an earlier import, else its own, numbered
     (`-2`, `-3`, as WordPress does) while another article or page holds it."""
-    holders: dict[str, str] = {
-        slug: article_id
-        for slug, article_id in session.execute(
-            select(col(Article.slug), col(Article.id)).where(
-                col(Article.slug).in_({post.slug for post in batch})
-            )
-        )
-    }
+    wanted = {post.slug for post in batch}
+    holders: dict[str, str | None] = dict.fromkeys(wanted)
+    holders.update(
+        session.execute(
+            select(col(Article.slug), col(Article.id)).where(col(Article.slug).in_(wanted))
+        ).all()
+    )
 
     def holder(slug: str) -> str | None:
-        if slug not in holders:
-            found = session.scalar(select(col(Article.id)).where(col(Article.slug) == slug))
-            if found is None:
-                return None
-            holders[slug] = found
+        if slug not in holders:  # a numbered slug: rare enough for a query each
+            holders[slug] = session.scalar(select(col(Article.id)).where(col(Article.slug) == slug))
         return holders[slug]
 
     taken: set[str] = set()
