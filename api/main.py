@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
 from api.actions.public import router as actions_router
+from api.articles.public import pages_router
 from api.articles.public import router as articles_router
 from api.auth.content_keys import ContentKeys
 from api.auth.limits import make_auth_failure_limiter
@@ -37,6 +38,7 @@ from api.editorial.routers import ADMIN_ROUTERS
 from api.feeds.public import router as feeds_router
 from api.previews.public import router as previews_router
 from api.search.public import router as search_router
+from api.site.public import router as site_router
 from api.sources.public import router as sources_router
 from api.subscriptions.limits import make_limiter
 from api.subscriptions.outbox import OutboxSender
@@ -144,6 +146,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     for router in (
         articles_router,
+        pages_router,
+        site_router,
         tags_router,
         sources_router,
         actions_router,

@@ -1,4 +1,9 @@
-"""Writing articles: saves with derived body fields, workflow, revisions, soft delete."""
+"""Writing articles: saves with derived body fields, workflow, revisions, soft delete.
+
+Pages are articles of kind `page`: every function here serves both. An article's kind is
+set when it is created and never changes; loading by id names the kind wanted, so a page's
+id is a 404 among articles and the reverse. Versions and revisions are keyed by the row's
+id (entity `article` for both); the audit log says `page.publish` for a page."""
 
 from datetime import datetime
 from typing import Any
@@ -15,6 +20,7 @@ from api.articles.models import (
     Article,
     ArticleAction,
     ArticleAuthor,
+    ArticleKind,
     ArticleStatus,
     ArticleTag,
     Citation,
@@ -81,12 +87,22 @@ def may_edit(session: Session, principal: Principal, article: Article) -> None:
         raise Forbidden("Contributors edit drafts only; this article is published.")
 
 
-def load_article(session: Session, article_id: str, *, deleted_too: bool = False) -> Article:
+def load_article(
+    session: Session,
+    article_id: str,
+    *,
+    deleted_too: bool = False,
+    kind: ArticleKind = ArticleKind.article,
+) -> Article:
+    """The article (or page, by `kind`) with every relation; 404 when it is of the other
+    kind, or deleted (unless `deleted_too`)."""
     article = session.scalars(
-        select(Article).where(col(Article.id) == article_id).options(*relation_options(RELATIONS))
+        select(Article)
+        .where(col(Article.id) == article_id, col(Article.kind) == kind.value)
+        .options(*relation_options(RELATIONS))
     ).first()
     if article is None or (article.deleted_at is not None and not deleted_too):
-        raise NotFound(f"No article with id `{article_id}`.")
+        raise NotFound(f"No {kind.value} with id `{article_id}`.")
     return article
 
 
@@ -100,9 +116,11 @@ def list_admin_articles(
     cursor: str | None,
     limit: int,
     count: bool,
+    kind: ArticleKind = ArticleKind.article,
 ) -> Page[Article]:
     query = select(Article).where(
-        col(Article.deleted_at).is_not(None) if deleted else col(Article.deleted_at).is_(None)
+        col(Article.kind) == kind.value,
+        col(Article.deleted_at).is_not(None) if deleted else col(Article.deleted_at).is_(None),
     )
     published = col(Article.status) == ArticleStatus.published
     if status == "draft":
@@ -221,7 +239,8 @@ def _write_article(
     slug = data.slug or make_slug(data.title)
     taken = session.scalar(select(col(Article.id)).where(col(Article.slug) == slug))
     if taken is not None and taken != article.id:
-        raise Conflict(f"The article slug `{slug}` is taken.")
+        # One namespace for articles and pages, so a frontend's `/{slug}/` finds one.
+        raise Conflict(f"The slug `{slug}` is taken (by an article or a page).")
     body = derive_body(body_html=data.body_html, body_markdown=data.body_markdown)
     image = data.feature_image
     values = {
@@ -248,7 +267,7 @@ def _write_article(
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"The article slug `{slug}` is taken.") from None
+        raise Conflict(f"The slug `{slug}` is taken (by an article or a page).") from None
     for model in (ArticleAuthor, ArticleTag, ArticleAction, Citation):
         session.execute(delete(model).where(col(model.article_id) == article.id))
     links: list[tuple[type[Any], list[dict[str, Any]]]] = [
@@ -305,14 +324,27 @@ def _record_revision_and_audit(
 ) -> Article:
     """Keep the saved state as a revision and `action` in the audit log."""
     save_revision(session, article, principal, now)
-    record(session, principal, f"article.{action}", ENTITY, article.id, now)
+    kind = article.kind
+    record(session, principal, f"{kind}.{action}", kind, article.id, now)
     return article
 
 
 def create_article(
-    session: Session, data: ArticleCreate, principal: Principal, now: datetime
+    session: Session,
+    data: ArticleCreate,
+    principal: Principal,
+    now: datetime,
+    kind: ArticleKind = ArticleKind.article,
 ) -> Article:
-    article = Article(id=new_id(), slug="", title="", status=ArticleStatus.draft, created_at=now)
+    """A new draft article (or page, by `kind`)."""
+    article = Article(
+        id=new_id(),
+        kind=kind.value,
+        slug="",
+        title="",
+        status=ArticleStatus.draft,
+        created_at=now,
+    )
     _write_article(session, article, data, now, is_new=True)
     start_versioning(session, ENTITY, article.id, principal)
     return _record_revision_and_audit(session, article, principal, now, "create")
@@ -394,7 +426,7 @@ def restore_revision(
         )
     ).first()
     if revision is None:
-        raise NotFound(f"Article `{article.id}` has no revision {number}.")
+        raise NotFound(f"{article.kind.capitalize()} `{article.id}` has no revision {number}.")
     fields = set(writable_fields(ArticleCreate))
     data = merged(
         ArticleCreate,

@@ -1,12 +1,16 @@
-"""GET /v1/articles: the public read API over published articles."""
+"""GET /v1/articles and /v1/pages: the public read API over published articles and pages.
+
+Pages are article rows of kind `page`: the same reads, narrowed to their kind."""
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from api.articles.models import ArticleKind
 from api.articles.reads import ArticleView
 from api.articles.schemas import (
     ARTICLE_FIELDS,
@@ -37,9 +41,13 @@ from api.core.listing import (
     slug_list_param,
     utc_bound,
 )
+from api.site.service import SiteView, load_site
 
 router = APIRouter(
     prefix="/v1/articles", tags=["articles"], dependencies=[Depends(reject_unknown_query)]
+)
+pages_router = APIRouter(
+    prefix="/v1/pages", tags=["pages"], dependencies=[Depends(reject_unknown_query)]
 )
 
 ArticleSort = Literal[
@@ -47,6 +55,11 @@ ArticleSort = Literal[
 ]
 SlugPath = Annotated[
     str, Path(max_length=200, description="The article's slug, e.g. `chechnya-purge`.")
+]
+PageSlugPath = Annotated[str, Path(max_length=200, description="The page's slug, e.g. `about`.")]
+SortParam = Annotated[
+    ArticleSort,
+    Query(description="Order; `-` means descending. Default: newest published first."),
 ]
 IncludeParam = Annotated[
     str | None,
@@ -93,12 +106,108 @@ def render_public_articles(
     fields: frozenset[str] | None,
     with_body: bool,
     now: datetime,
+    session: Session,
 ) -> list[dict[str, Any]]:
+    """Public shapes; `canonical_url` falls back to the frontend's URL (the site's)."""
     base = base_url(request)
+    site = canonical_site(session, base, articles, fields)
     return [
-        article_public(a, include=include, fields=fields, with_body=with_body, now=now, base=base)
+        article_public(
+            a, include=include, fields=fields, with_body=with_body, now=now, base=base, site=site
+        )
         for a in articles
     ]
+
+
+def canonical_site(
+    session: Session, base: str, articles: Sequence[ArticleView], fields: frozenset[str] | None
+) -> SiteView | None:
+    """The site settings when a shown article takes its `canonical_url` from the frontend's
+    URL (one primary-key read), else None."""
+    shown = fields is None or "canonical_url" in fields
+    if shown and any(article.canonical_url is None for article in articles):
+        return load_site(session, base)
+    return None
+
+
+def published_list_response(
+    request: Request,
+    session: Session,
+    now: datetime,
+    filters: ArticleFilters,
+    *,
+    kind: ArticleKind,
+    limit: int,
+    cursor: str | None,
+    sort: str,
+    fields: str | None,
+    include: str | None,
+    count: bool,
+) -> Response:
+    """A list of published articles or pages (`kind`), as `GET /v1/articles` answers it."""
+    wanted = parse_fields(fields, ARTICLE_FIELDS)
+    included = parse_include(include, LIST_DEFAULT_INCLUDE)
+    if wanted is not None:
+        included = included | (wanted & RELATIONS)
+    page = list_articles(
+        session,
+        now,
+        filters,
+        sort=ARTICLE_SORTS[sort],
+        cursor=cursor,
+        limit=limit,
+        include=included,
+        count=count,
+        with_body=wants_body(wanted),
+        kind=kind,
+    )
+    items = list(page.items)
+    return list_response(
+        request,
+        render_public_articles(
+            request,
+            items,
+            include=included,
+            fields=wanted,
+            with_body=False,
+            now=now,
+            session=session,
+        ),
+        limit=limit,
+        next_cursor=page.next_cursor,
+        total=page.total,
+        surrogate_keys=article_surrogate_keys(items, included, kind),
+    )
+
+
+def published_item_response(
+    request: Request,
+    session: Session,
+    now: datetime,
+    slug: str,
+    *,
+    kind: ArticleKind,
+    fields: str | None,
+    include: str | None,
+) -> Response:
+    """One published article or page (`kind`) with its body and every relation."""
+    wanted = parse_fields(fields, ARTICLE_FIELDS)
+    included = parse_include(include, RELATIONS)
+    article = get_visible_article(session, now, slug, included, kind)
+    data = render_public_articles(
+        request,
+        [article],
+        include=included,
+        fields=wanted,
+        with_body=True,
+        now=now,
+        session=session,
+    )
+    return json_response(
+        request,
+        {"data": data[0]},
+        surrogate_keys=article_surrogate_keys([article], included, kind),
+    )
 
 
 @router.get(
@@ -114,10 +223,7 @@ def list_published_articles(
     now: NowDep,
     limit: Limit = 15,
     cursor: CursorParam = None,
-    sort: Annotated[
-        ArticleSort,
-        Query(description="Order; `-` means descending. Default: newest published first."),
-    ] = "-published_at",
+    sort: SortParam = "-published_at",
     fields: FieldsParam = None,
     include: IncludeParam = None,
     count: Count = False,
@@ -140,11 +246,8 @@ def list_published_articles(
     ] = None,
 ) -> Response:
     """Published articles, newest first. Filters combine with AND; a comma-separated filter
-    matches any of its slugs. List items leave out `body_html` unless `fields` names it."""
-    wanted = parse_fields(fields, ARTICLE_FIELDS)
-    included = parse_include(include, LIST_DEFAULT_INCLUDE)
-    if wanted is not None:
-        included = included | (wanted & RELATIONS)
+    matches any of its slugs. List items leave out `body_html` unless `fields` names it.
+    Pages are never listed here (see `/v1/pages`)."""
     filters = ArticleFilters(
         tags=parse_slugs(tag, "tag"),
         sources=parse_slugs(source, "source"),
@@ -156,27 +259,18 @@ def list_published_articles(
         published_before=utc_bound(published_before, "published_before"),
         updated_after=utc_bound(updated_after, "updated_after"),
     )
-    page = list_articles(
+    return published_list_response(
+        request,
         session,
         now,
         filters,
-        sort=ARTICLE_SORTS[sort],
+        kind=ArticleKind.article,
+        limit=limit,
         cursor=cursor,
-        limit=limit,
-        include=included,
+        sort=sort,
+        fields=fields,
+        include=include,
         count=count,
-        with_body=wants_body(wanted),
-    )
-    items = list(page.items)
-    return list_response(
-        request,
-        render_public_articles(
-            request, items, include=included, fields=wanted, with_body=False, now=now
-        ),
-        limit=limit,
-        next_cursor=page.next_cursor,
-        total=page.total,
-        surrogate_keys=article_surrogate_keys(items, included),
     )
 
 
@@ -196,15 +290,9 @@ def get_published_article(
     include: IncludeParam = None,
 ) -> Response:
     """One published article with its body and every relation embedded. Drafts, scheduled
-    and deleted articles are a 404."""
-    wanted = parse_fields(fields, ARTICLE_FIELDS)
-    included = parse_include(include, RELATIONS)
-    article = get_visible_article(session, now, slug, included)
-    data = render_public_articles(
-        request, [article], include=included, fields=wanted, with_body=True, now=now
-    )
-    return json_response(
-        request, {"data": data[0]}, surrogate_keys=article_surrogate_keys([article], included)
+    and deleted articles are a 404, and so are pages (see `/v1/pages/{slug}`)."""
+    return published_item_response(
+        request, session, now, slug, kind=ArticleKind.article, fields=fields, include=include
     )
 
 
@@ -235,10 +323,77 @@ def list_related_articles(
     return list_response(
         request,
         render_public_articles(
-            request, related, include=included, fields=wanted, with_body=False, now=now
+            request,
+            related,
+            include=included,
+            fields=wanted,
+            with_body=False,
+            now=now,
+            session=session,
         ),
         limit=limit,
         next_cursor=None,
         total=None,
         surrogate_keys=[f"article:{article.id}", *article_surrogate_keys(related, included)],
+    )
+
+
+@pages_router.get(
+    "",
+    response_model=ListEnvelope[ArticlePublic],
+    responses=problem_responses(400, 422),
+    summary="List published pages",
+)
+@public_read
+def list_published_pages(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    limit: Limit = 15,
+    cursor: CursorParam = None,
+    sort: SortParam = "-published_at",
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+    count: Count = False,
+    lang: LangParam = None,
+) -> Response:
+    """Published pages (static content such as About or the privacy policy), newest first,
+    in the shape of an article (`links.self` is the page's `/v1/pages/{slug}`;
+    `canonical_url` falls back to the site's `page_url_template`). Pages share the slug
+    namespace of articles and appear in no article read, feed or search. List items leave
+    out `body_html` unless `fields` names it."""
+    return published_list_response(
+        request,
+        session,
+        now,
+        ArticleFilters(lang=lang),
+        kind=ArticleKind.page,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+        fields=fields,
+        include=include,
+        count=count,
+    )
+
+
+@pages_router.get(
+    "/{slug}",
+    response_model=ItemEnvelope[ArticlePublic],
+    responses=problem_responses(404, 422),
+    summary="Get one published page",
+)
+@public_read
+def get_published_page(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    slug: PageSlugPath,
+    fields: FieldsParam = None,
+    include: IncludeParam = None,
+) -> Response:
+    """One published page with its body and every relation embedded. Drafts, scheduled and
+    deleted pages are a 404, and so are articles."""
+    return published_item_response(
+        request, session, now, slug, kind=ArticleKind.page, fields=fields, include=include
     )

@@ -31,6 +31,7 @@ LIST_COLUMNS = tuple(
     ARTICLES.c[name]
     for name in (
         "id",
+        "kind",
         "slug",
         "title",
         "subtitle",
@@ -60,6 +61,7 @@ class ArticleView:
 
     # The columns of `LIST_COLUMNS` (and `body_html` with `BODY_COLUMNS`), set from the row.
     id: str
+    kind: str
     slug: str
     title: str
     subtitle: str | None

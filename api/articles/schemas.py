@@ -5,11 +5,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.actions.schemas import ActionPublic, action_public
-from api.articles.models import Article, Citation
+from api.articles.models import Article, ArticleKind, Citation
 from api.articles.reads import ArticleView, CitationView
 from api.authors.schemas import AuthorPublic, author_public
 from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
 from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
+from api.site.service import SiteView, frontend_url
 from api.sources.schemas import SourceRef, source_ref
 from api.tags.schemas import TagRef, tag_ref
 
@@ -30,7 +31,7 @@ class CitationPublic(BaseModel):
 
 
 class ArticleLinks(BaseModel):
-    self: str = Field(description="This article's URL in the API.")
+    self: str = Field(description="This article's (or page's) URL in the API.")
 
 
 class ArticlePublic(BaseModel):
@@ -50,7 +51,12 @@ class ArticlePublic(BaseModel):
     updated_at: datetime | None = Field(None, description="Last change (RFC 3339, UTC).")
     reading_time: int | None = Field(None, description="Estimated reading time in minutes.")
     word_count: int | None = Field(None, description="Words in the body.")
-    canonical_url: str | None = Field(None, description="The article's canonical web page.")
+    canonical_url: str | None = Field(
+        None,
+        description="The article's canonical web page: the one set by its editors, else its "
+        "page on the frontend (the site's `url` and `article_url_template`, or "
+        "`page_url_template` for a page).",
+    )
     feature_image: FeatureImage | None = Field(None, description="Lead image, or null.")
     authors: list[AuthorPublic] | None = Field(None, description="Bylines, in order.")
     tags: list[TagRef] | None = Field(None, description="Tags, primary first.")
@@ -94,8 +100,11 @@ def article_public(
     with_body: bool,
     now: datetime,
     base: str,
+    site: SiteView | None = None,
 ) -> dict[str, Any]:
-    """Shape an article; relations are read only when included (so never lazily loaded)."""
+    """Shape an article or a page; relations are read only when included (so never lazily
+    loaded). With `site`, a missing `canonical_url` falls back to the frontend's URL
+    (editors' views pass none: they show what is stored)."""
     wanted = (
         fields if fields is not None else ARTICLE_FIELDS - (set() if with_body else {"body_html"})
     )
@@ -120,9 +129,12 @@ def article_public(
         "updated_at": lambda: article.updated_at,
         "reading_time": lambda: article.reading_time,
         "word_count": lambda: article.word_count,
-        "canonical_url": lambda: article.canonical_url,
+        "canonical_url": lambda: (
+            article.canonical_url
+            or (frontend_url(site, article_kind(article), article.slug) if site else None)
+        ),
         "feature_image": lambda: image,
-        "links": lambda: {"self": f"{base}/v1/articles/{article.slug}"},
+        "links": lambda: {"self": f"{base}{api_path(article_kind(article), article.slug)}"},
     }
     for name, value in scalar.items():
         if name in wanted:
@@ -138,12 +150,24 @@ def article_public(
     return out
 
 
+def article_kind(article: Article | ArticleView) -> ArticleKind:
+    return ArticleKind.page if article.kind == ArticleKind.page else ArticleKind.article
+
+
+def api_path(kind: ArticleKind, slug: str) -> str:
+    """An article's or a page's path in the public API."""
+    return f"/v1/{'pages' if kind == ArticleKind.page else 'articles'}/{slug}"
+
+
 def article_surrogate_keys(
-    articles: Sequence[Article | ArticleView], include: frozenset[str]
+    articles: Sequence[Article | ArticleView],
+    include: frozenset[str],
+    kind: ArticleKind = ArticleKind.article,
 ) -> list[str]:
-    keys = ["articles"]
+    """`articles` (or `pages`), each item's own key and those of its included relations."""
+    keys = ["pages" if kind == ArticleKind.page else "articles"]
     for article in articles:
-        keys.append(f"article:{article.id}")
+        keys.append(f"{article_kind(article).value}:{article.id}")
         if "tags" in include:
             keys.extend(f"tag:{t.id}" for t in article.tags)
         if "authors" in include:
@@ -170,6 +194,7 @@ class ArticleCreate(ServerStamped, ArticleItem):
     """A new article; it starts as a draft (publish it with `/publish`)."""
 
     status: ServerOwned = None  # type: ignore[assignment]
+    kind: ServerOwned = None  # type: ignore[assignment]
     published_at: ServerOwned = None
     deleted_at: ServerOwned = None
     feature_image: FeatureImageIn | None = None

@@ -17,6 +17,7 @@ from api.articles.models import (
     Article,
     ArticleAction,
     ArticleAuthor,
+    ArticleKind,
     ArticleStatus,
     ArticleTag,
     Citation,
@@ -47,18 +48,28 @@ RELATED_TAG_WEIGHT = 3
 RELATED_SOURCE_WEIGHT = 1
 
 
-def visible_at(now: Any) -> ColumnElement[bool]:
+def of_kind(kind: ArticleKind | None) -> ColumnElement[bool]:
+    """Rows of one kind; None: articles and pages alike (still a condition on the leading
+    column of the list indexes, so a range on their next column stays indexed)."""
+    if kind is None:
+        return ARTICLE_COLUMNS.kind.in_([k.value for k in ArticleKind])
+    return ARTICLE_COLUMNS.kind == kind.value
+
+
+def visible_at(now: Any, kind: ArticleKind | None = ArticleKind.article) -> ColumnElement[bool]:
     """Published, not deleted, and its publication time has come (scheduling needs no cron).
-    `now` is a time or a bind parameter."""
+    `now` is a time or a bind parameter. Articles only unless `kind` says otherwise: pages
+    are in no article read (lists, counts, search, feeds, related, sync's articles)."""
     return and_(
+        of_kind(kind),
         ARTICLE_COLUMNS.status == ArticleStatus.published.value,
         ARTICLE_COLUMNS.deleted_at.is_(None),
         ARTICLE_COLUMNS.published_at <= now,
     )
 
 
-def visible(now: datetime) -> ColumnElement[bool]:
-    return visible_at(bindparam(None, now, type_=ARTICLE_COLUMNS.published_at.type))
+def visible(now: datetime, kind: ArticleKind | None = ArticleKind.article) -> ColumnElement[bool]:
+    return visible_at(bindparam(None, now, type_=ARTICLE_COLUMNS.published_at.type), kind)
 
 
 def visible_article_counts(target: Any, article_id: Any) -> Callable[..., dict[str, int]]:
@@ -151,7 +162,11 @@ SCALAR_FILTERS = {
 
 
 def filtered_statement(
-    shape: tuple[str, ...], columns: tuple[Any, ...], *, leading: Any = None
+    shape: tuple[str, ...],
+    columns: tuple[Any, ...],
+    *,
+    leading: Any = None,
+    kind: ArticleKind = ArticleKind.article,
 ) -> Select[Any]:
     """Visible articles narrowed by the filters named in `shape`, with bind parameters for
     their values (`ArticleFilters.params`). A relation filter is 'any of these slugs'.
@@ -162,7 +177,7 @@ def filtered_statement(
     query = select(*columns)
     if leading is not None:
         query = query.where(leading)
-    query = query.where(visible_at(bindparam("now", type_=ARTICLE_COLUMNS.published_at.type)))
+    query = query.where(visible_at(bindparam("now", type_=ARTICLE_COLUMNS.published_at.type), kind))
     for name in shape:
         if name == "tag":
             tagged = select(ARTICLE_TAGS.c.article_id).where(ARTICLE_TAGS.c.tag_id == TAG_ID)
@@ -188,6 +203,7 @@ def paged_statements(
     sort: SortKey,
     after_cursor: bool,
     matching: Select[Any] | None = None,
+    kind: ArticleKind = ArticleKind.article,
 ) -> tuple[Select[Any], Select[Any]]:
     """A page of visible, filtered articles (bind parameters `limit`, the filters' and the
     cursor's) and the count of all of them; `matching` narrows to a search's ids."""
@@ -197,11 +213,13 @@ def paged_statements(
         else (ARTICLE_COLUMNS.id, sort.column)
     )
     if "tag" in shape and sort.column is ARTICLE_COLUMNS.published_at and matching is None:
-        page = _one_tag_by_publication(shape, sort, after_cursor)
+        page = _one_tag_by_publication(shape, sort, after_cursor, kind)
     else:
-        page = filtered_statement(shape, keys, leading=sort.after_bound() if after_cursor else None)
+        page = filtered_statement(
+            shape, keys, leading=sort.after_bound() if after_cursor else None, kind=kind
+        )
         page = page.order_by(*sort.order_by()).limit(bindparam("limit"))
-    counted = filtered_statement(shape, (ARTICLE_COLUMNS.id,))
+    counted = filtered_statement(shape, (ARTICLE_COLUMNS.id,), kind=kind)
     if matching is not None:
         page = page.where(ARTICLE_COLUMNS.id.in_(matching))
         counted = counted.where(ARTICLE_COLUMNS.id.in_(matching))
@@ -210,7 +228,9 @@ def paged_statements(
     )
 
 
-def _one_tag_by_publication(shape: tuple[str, ...], sort: SortKey, after_cursor: bool) -> Any:
+def _one_tag_by_publication(
+    shape: tuple[str, ...], sort: SortKey, after_cursor: bool, kind: ArticleKind
+) -> Any:
     """One tag's page in publication order, walked from the link rows' index on (tag_id,
     published_at, article_id): it stops after `limit` visible articles, where `id IN (the
     tag's articles)` would visit and sort all of them (growing with the tag)."""
@@ -222,6 +242,7 @@ def _one_tag_by_publication(shape: tuple[str, ...], sort: SortKey, after_cursor:
         rest,
         (ARTICLE_TAGS.c.article_id.label("id"), ARTICLE_TAGS.c.published_at.label("published_at")),
         leading=links.after_bound() if after_cursor else None,
+        kind=kind,
     )
     now = bindparam("now", type_=ARTICLE_COLUMNS.published_at.type)
     return (
@@ -250,13 +271,19 @@ def rows_of_page(page: Select[Any], columns: tuple[Any, ...], order: Any) -> Sel
 
 @functools.lru_cache(maxsize=1024)
 def page_statements(
-    shape: tuple[str, ...], sort: str, after_cursor: bool, with_body: bool
+    shape: tuple[str, ...],
+    sort: str,
+    after_cursor: bool,
+    with_body: bool,
+    kind: ArticleKind = ArticleKind.article,
 ) -> tuple[Select[Any], Select[Any]]:
     """`paged_statements` for one query shape, built once.
 
     Building a statement costs more CPU than running it on SQLite; the bound values are
     all that changes between two requests of the same shape."""
-    return paged_statements(shape, article_columns(with_body), ARTICLE_SORTS[sort], after_cursor)
+    return paged_statements(
+        shape, article_columns(with_body), ARTICLE_SORTS[sort], after_cursor, kind=kind
+    )
 
 
 def list_articles(
@@ -270,9 +297,10 @@ def list_articles(
     include: frozenset[str],
     count: bool,
     with_body: bool = False,
+    kind: ArticleKind = ArticleKind.article,
 ) -> Page[ArticleView]:
-    """A keyset page of visible articles as views: one statement for the page, one per
-    included relation, one more for `count=true`."""
+    """A keyset page of visible articles (or pages, by `kind`) as views: one statement for
+    the page, one per included relation, one more for `count=true`."""
     params = filters.params(now) | {"limit": limit + 1}
     if cursor:
         params |= sort.cursor_params(decode_cursor(cursor, sort))
@@ -287,10 +315,13 @@ def list_articles(
             sort,
             bool(cursor),
             matching=match.matching_ids(),
+            kind=kind,
         )
         params |= match.params()
     else:
-        paged, counted = page_statements(filters.query_shape(), sort.name, bool(cursor), with_body)
+        paged, counted = page_statements(
+            filters.query_shape(), sort.name, bool(cursor), with_body, kind
+        )
     connection = session.connection()
     page = page_from_rows(connection.execute(paged, params).all(), sort, limit)
     items = article_views(session, page.items, include)
@@ -298,18 +329,26 @@ def list_articles(
     return Page(items, page.next_cursor, total)
 
 
-ITEM_BY_SLUG = select(*article_columns(with_body=True)).where(
-    ARTICLE_COLUMNS.slug == bindparam("slug"),
-    visible_at(bindparam("now", type_=ARTICLE_COLUMNS.published_at.type)),
-)
+ITEM_BY_SLUG = {
+    kind: select(*article_columns(with_body=True)).where(
+        ARTICLE_COLUMNS.slug == bindparam("slug"),
+        visible_at(bindparam("now", type_=ARTICLE_COLUMNS.published_at.type), kind),
+    )
+    for kind in ArticleKind
+}
 
 
 def get_visible_article(
-    session: Session, now: datetime, slug: str, include: frozenset[str]
+    session: Session,
+    now: datetime,
+    slug: str,
+    include: frozenset[str],
+    kind: ArticleKind = ArticleKind.article,
 ) -> ArticleView:
-    row = session.connection().execute(ITEM_BY_SLUG, {"slug": slug, "now": now}).first()
+    """One visible article (or page, by `kind`) by slug; 404 otherwise."""
+    row = session.connection().execute(ITEM_BY_SLUG[kind], {"slug": slug, "now": now}).first()
     if row is None:
-        raise NotFound(f"No published article with slug `{slug}`.")
+        raise NotFound(f"No published {kind.value} with slug `{slug}`.")
     return article_views(session, [row], include)[0]
 
 

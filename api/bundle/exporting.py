@@ -42,6 +42,7 @@ def export_bundle(session: Session) -> dict[str, Any]:
             name: getattr(article, name)
             for name in (
                 *common,
+                "kind",
                 "title",
                 "subtitle",
                 "excerpt",

@@ -143,6 +143,7 @@ def _article_row(item: ArticleItem, now: datetime) -> tuple[dict[str, Any], str]
     image = item.feature_image
     row: dict[str, Any] = {
         "slug": item.slug,
+        "kind": item.kind,
         "title": item.title,
         "subtitle": item.subtitle,
         "excerpt": item.excerpt if item.excerpt is not None else body.excerpt(),

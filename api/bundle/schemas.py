@@ -115,6 +115,8 @@ class CitationItem(BaseModel):
 
 
 class ArticleItem(BundleItem):
+    # Pages travel with articles (one slug namespace); bundles without `kind` are articles.
+    kind: Literal["article", "page"] = "article"
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     subtitle: str | None = Field(None, max_length=500)
     excerpt: str | None = Field(None, max_length=2000)

@@ -2,6 +2,7 @@
 
 from api.actions.admin import clicks_router as action_clicks_router
 from api.actions.admin import router as actions_router
+from api.articles.admin import pages_router
 from api.articles.admin import router as articles_router
 from api.auth.admin import router as tokens_router
 from api.auth.dependencies import AdminRouter
@@ -9,6 +10,7 @@ from api.authors.admin import router as authors_router
 from api.bundle.admin import router as bundle_router
 from api.editorial.audit import router as audit_router
 from api.previews.admin import article_previews_router
+from api.site.admin import router as site_router
 from api.sources.admin import router as sources_router
 from api.subscriptions.admin import router as subscribers_router
 from api.tags.admin import router as tags_router
@@ -17,6 +19,8 @@ from api.webhooks.admin import router as webhooks_router
 ADMIN_ROUTERS: list[AdminRouter] = [
     articles_router,
     article_previews_router,
+    pages_router,
+    site_router,
     tags_router,
     sources_router,
     actions_router,

@@ -21,12 +21,13 @@ from api.core.http import (
     unmodified_since,
 )
 from api.core.listing import parse_slugs, slug_list_param
-from api.feeds.service import atom_document, json_feed_document, rss_document
+from api.feeds.service import atom_document, feed_description, json_feed_document, rss_document
+from api.site.service import load_site
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_unknown_query)])
 FeedLimit = Annotated[int, Query(ge=1, le=100, description="How many articles, 1 to 100.")]
 FEED_INCLUDE = frozenset({"tags", "authors"})
-# The articles and the feed's `base`, `self_url`, `subtitle` and `updated` in; the document out.
+# The articles and the feed's `site`, `self_url`, `subtitle` and `updated` in; the document out.
 RenderFeed = Callable[..., bytes]
 
 
@@ -54,11 +55,13 @@ def _feed(
         with_body=True,
     )
     articles = list(page.items)
-    updated = max((a.updated_at for a in articles), default=now)
+    site = load_site(session, base_url(request))
+    # A feed changes with its articles and with the site's settings (title, links).
+    changes = [a.updated_at for a in articles] + ([site.updated_at] if site.updated_at else [])
+    updated = max(changes, default=now)
     narrowed = " and ".join(
         part for part in (f"tag {tag}" if tag else "", f"source {source}" if source else "") if part
     )
-    subtitle = "The latest published articles" + (f" with {narrowed}." if narrowed else ".")
     last_modified = {"Last-Modified": format_datetime(updated, usegmt=True)}
     if "if-none-match" not in request.headers and unmodified_since(
         request.headers.get("if-modified-since"), updated
@@ -66,16 +69,16 @@ def _feed(
         return Response(status_code=304, headers=last_modified)
     body = render(
         articles,
-        base=base_url(request),
+        site=site,
         self_url=public_url(request),
-        subtitle=subtitle,
+        subtitle=feed_description(site, narrowed),
         updated=updated,
     )
     return public_response(
         request,
         body,
         media_type=media_type,
-        surrogate_keys=["articles", "feeds", *(f"article:{a.id}" for a in articles)],
+        surrogate_keys=["articles", "feeds", "site", *(f"article:{a.id}" for a in articles)],
         extra_headers=last_modified,
     )
 

@@ -1,4 +1,7 @@
-"""Feeds: the latest published articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents."""
+"""Feeds: the latest published articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents.
+
+Titles, descriptions, the language and every link to a web page come from the site
+settings: items link to the article on the frontend, the feed to the frontend's home."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -7,8 +10,9 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from api.articles.reads import ArticleView
+from api.site.service import SiteView, frontend_url
 
-FEED_TITLE = "Masthead"
+DEFAULT_DESCRIPTION = "The latest published articles"
 
 
 def article_guid(article: ArticleView) -> str:
@@ -16,21 +20,37 @@ def article_guid(article: ArticleView) -> str:
     return f"urn:masthead:article:{article.id}"
 
 
-def article_link(article: ArticleView, base: str) -> str:
-    return article.canonical_url or f"{base}/v1/articles/{article.slug}"
+def article_link(article: ArticleView, site: SiteView) -> str:
+    """The article's web page: its canonical URL, else its page on the frontend."""
+    return article.canonical_url or frontend_url(site, "article", article.slug)
+
+
+def home_page(site: SiteView) -> str:
+    return site.url.rstrip("/") + "/"
+
+
+def feed_description(site: SiteView, narrowed: str) -> str:
+    """The site's description (or a plain default), saying what narrows the feed."""
+    description = site.description or DEFAULT_DESCRIPTION
+    return f"{description.rstrip('.')} ({narrowed})." if narrowed else description
 
 
 def _generator(
-    articles: Sequence[ArticleView], *, base: str, self_url: str, subtitle: str, updated: datetime
+    articles: Sequence[ArticleView],
+    *,
+    site: SiteView,
+    self_url: str,
+    subtitle: str,
+    updated: datetime,
 ) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(self_url)
-    feed.title(FEED_TITLE)
+    feed.title(site.title)
     feed.subtitle(subtitle)
     feed.description(subtitle)
-    feed.link(href=base + "/", rel="alternate")
+    feed.link(href=home_page(site), rel="alternate")
     feed.link(href=self_url, rel="self")
-    feed.language("en")
+    feed.language(site.language)
     feed.updated(updated)
     feed.lastBuildDate(updated)
     feed.generator("Masthead")
@@ -41,7 +61,7 @@ def _generator(
         entry.id(article_guid(article))
         entry.guid(article_guid(article), permalink=False)
         entry.title(article.title)
-        entry.link(href=article_link(article, base), rel="alternate")
+        entry.link(href=article_link(article, site), rel="alternate")
         entry.published(article.published_at)
         entry.updated(article.updated_at)
         if article.excerpt:
@@ -74,21 +94,27 @@ def atom_document(articles: Sequence[ArticleView], **options: Any) -> bytes:
 
 
 def json_feed_document(
-    articles: Sequence[ArticleView], *, base: str, self_url: str, subtitle: str, updated: datetime
+    articles: Sequence[ArticleView],
+    *,
+    site: SiteView,
+    self_url: str,
+    subtitle: str,
+    updated: datetime,
 ) -> dict[str, Any]:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
     del updated
     return {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": FEED_TITLE,
-        "home_page_url": base + "/",
+        "title": site.title,
+        "home_page_url": home_page(site),
         "feed_url": self_url,
         "description": subtitle,
-        "language": "en",
+        "language": site.language,
+        **({"icon": site.icon} if site.icon else {}),
         "items": [
             {
                 "id": article_guid(article),
-                "url": article_link(article, base),
+                "url": article_link(article, site),
                 "title": article.title,
                 "summary": article.excerpt,
                 "content_html": article.body_html,

@@ -133,9 +133,10 @@ _PG_UPSERT = text(
     f"setweight(to_tsvector('{PG_CONFIG}', :body), 'D')) "
     "ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document"
 )
-_DELETED = text("SELECT id FROM articles WHERE id IN :ids AND deleted_at IS NOT NULL").bindparams(
-    bindparam("ids", expanding=True)
-)
+# Deleted articles and pages: never searched, so never indexed (bm25 counts every row).
+_DELETED = text(
+    "SELECT id FROM articles WHERE id IN :ids AND (deleted_at IS NOT NULL OR kind = 'page')"
+).bindparams(bindparam("ids", expanding=True))
 
 
 def _pg_words(value: str | None) -> str:
@@ -146,7 +147,7 @@ def _pg_words(value: str | None) -> str:
 
 def index_documents(session: Session, documents: Sequence[dict[str, Any]]) -> None:
     """(Re)index documents: dicts with article_id, title, subtitle, tags, body. A deleted
-    article is left out of the index (one statement per call finds which are)."""
+    article, or a page, is left out of the index (one statement per call finds which are)."""
     if documents:
         ids = [doc["article_id"] for doc in documents]
         _write_index(session, documents, set(session.scalars(_DELETED, {"ids": ids})))
@@ -197,7 +198,7 @@ def reindex_article_ids(session: Session, article_ids: Sequence[str]) -> None:
 
 
 def index_articles(session: Session, articles: Iterable[Article]) -> None:
-    """Reindex articles (their tags must be loaded); deleted ones leave the index."""
+    """Reindex articles (their tags must be loaded); deleted ones and pages leave the index."""
     loaded = list(articles)
     _write_index(
         session,
@@ -211,7 +212,7 @@ def index_articles(session: Session, articles: Iterable[Article]) -> None:
             }
             for a in loaded
         ],
-        {a.id for a in loaded if a.deleted_at is not None},
+        {a.id for a in loaded if a.deleted_at is not None or a.kind == "page"},
     )
 
 

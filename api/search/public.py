@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.articles.models import Article
-from api.articles.public import IncludeParam, LangParam, parse_include, wants_body
+from api.articles.public import (
+    IncludeParam,
+    LangParam,
+    canonical_site,
+    parse_include,
+    wants_body,
+)
 from api.articles.reads import ARTICLES, ArticleView, article_columns, article_views
 from api.articles.schemas import (
     ARTICLE_FIELDS,
@@ -203,10 +209,17 @@ def search_published_articles(
         )
     snippets = match.snippets(session, [hit.id for hit in page.items]) if page.items else {}
     base = base_url(request)
+    site = canonical_site(session, base, [hit.article for hit in page.items], wanted)
     items: list[dict[str, Any]] = []
     for hit in page.items:
         item = article_public(
-            hit.article, include=included, fields=wanted, with_body=False, now=now, base=base
+            hit.article,
+            include=included,
+            fields=wanted,
+            with_body=False,
+            now=now,
+            base=base,
+            site=site,
         )
         if wanted is None or "snippet" in wanted:
             item["snippet"] = highlight(snippets.get(hit.id, ""))

@@ -12,6 +12,7 @@ from api.authors.schemas import AuthorPublic, author_public
 from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import base_url, dump_json, public_response, reject_unknown_query
+from api.site.service import load_site
 from api.sources.schemas import SourcePublic, source_public
 from api.sources.service import source_article_counts
 from api.sync.service import ALL_RELATIONS, sync_delta
@@ -38,6 +39,10 @@ class SyncData(BaseModel):
     sources: Changes[SourcePublic] = Field(description="Source changes.")
     actions: Changes[ActionPublic] = Field(description="Action changes.")
     authors: Changes[AuthorPublic] = Field(description="Author changes.")
+    pages: Changes[ArticlePublic] = Field(
+        description="Page changes (pages have the article shape; `links.self` is "
+        "`/v1/pages/{slug}`)."
+    )
 
 
 class SyncMeta(BaseModel):
@@ -78,9 +83,12 @@ def sync_changes(
     """Everything published (first call), then only what changed: upserted items in full and
     the ids of deleted ones. An article unpublished, deleted, made a draft or scheduled
     later appears in `deleted`; a scheduled article appears in `upserted` once its time
-    has come. Counts (`article_count`) are as of the call."""
+    has come; pages (under `pages`) alike. Counts (`article_count`) are as of the call."""
     delta = sync_delta(session, since, limit, now)
     base = base_url(request)
+    shown = [*delta.upserted.get("article", []), *delta.upserted.get("page", [])]
+    # The `canonical_url` fallback (the frontend's URL) needs the site settings.
+    site = load_site(session, base) if shown else None
     tags = delta.upserted.get("tag", [])
     sources = delta.upserted.get("source", [])
     tag_counts = tag_article_counts(session, now, [t.id for t in tags])
@@ -89,16 +97,25 @@ def sync_changes(
     def changes(name: str, upserted: list[Any]) -> dict[str, Any]:
         return {"upserted": upserted, "deleted": delta.deleted.get(name, [])}
 
-    data = {
-        "articles": changes(
-            "article",
+    def articles(name: str) -> dict[str, Any]:
+        return changes(
+            name,
             [
                 article_public(
-                    a, include=ALL_RELATIONS, fields=None, with_body=True, now=now, base=base
+                    a,
+                    include=ALL_RELATIONS,
+                    fields=None,
+                    with_body=True,
+                    now=now,
+                    base=base,
+                    site=site,
                 )
-                for a in delta.upserted.get("article", [])
+                for a in delta.upserted.get(name, [])
             ],
-        ),
+        )
+
+    data = {
+        "articles": articles("article"),
         "tags": changes("tag", [tag_public(t, tag_counts.get(t.id, 0)) for t in tags]),
         "sources": changes(
             "source", [source_public(s, source_counts.get(s.id, 0)) for s in sources]
@@ -107,6 +124,7 @@ def sync_changes(
             "action", [action_public(a, now, base) for a in delta.upserted.get("action", [])]
         ),
         "authors": changes("author", [author_public(a) for a in delta.upserted.get("author", [])]),
+        "pages": articles("page"),
     }
     assert delta.next_token is not None
     body = dump_json(

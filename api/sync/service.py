@@ -9,6 +9,9 @@ A tag's, source's or author's `article_count` changes without a write to it: eac
 also re-sends what its changed articles link to (one statement for the page's link rows)
 and what the log names as unlinked (`tag_link`, `source_link`, `author_link`, written by
 the triggers of migration 0010 when a link row is deleted).
+
+Pages are article rows: the log names them as `article`, and each page of changes sorts
+the ids it names into articles and pages by their kind (one statement).
 """
 
 from collections import defaultdict
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from api.actions.models import Action
-from api.articles.models import Article, ArticleAuthor, ArticleTag, Citation
+from api.articles.models import Article, ArticleAuthor, ArticleKind, ArticleTag, Citation
 from api.articles.service import relation_options, visible
 from api.authors.models import Author
 from api.changes.models import Change
@@ -38,7 +41,11 @@ ENTITIES: dict[str, Any] = {
     "source": Source,
     "action": Action,
     "author": Author,
+    # Last, so tokens issued before pages existed still name a position in this order.
+    "page": Article,
 }
+# The kind of article row each entity is (sync reads them from one table).
+ARTICLE_ENTITIES = {"article": ArticleKind.article, "page": ArticleKind.page}
 ALL_RELATIONS = frozenset({"tags", "authors", "sources", "actions"})
 # Logged when a link row is deleted: the target lost an article (migration 0010).
 UNLINKED = {"tag_link": "tag", "source_link": "source", "author_link": "author"}
@@ -107,8 +114,10 @@ def _load(session: Session, entity: str, ids: Sequence[str], now: datetime) -> d
         return {}
     model = ENTITIES[entity]
     query = select(model).where(model.id.in_(ids))
-    if entity == "article":
-        query = query.where(visible(now)).options(*relation_options(ALL_RELATIONS))
+    if entity in ARTICLE_ENTITIES:
+        query = query.where(visible(now, ARTICLE_ENTITIES[entity])).options(
+            *relation_options(ALL_RELATIONS)
+        )
     return {row.id: row for row in session.scalars(query)}
 
 
@@ -124,8 +133,10 @@ def _full_page(session: Session, token: SyncToken, limit: int, now: datetime) ->
         query = select(model).order_by(model.id).limit(remaining + 1)
         if entity == token.entity and token.entity_id:
             query = query.where(model.id > token.entity_id)
-        if entity == "article":
-            query = query.where(visible(now)).options(*relation_options(ALL_RELATIONS))
+        if entity in ARTICLE_ENTITIES:
+            query = query.where(visible(now, ARTICLE_ENTITIES[entity])).options(
+                *relation_options(ALL_RELATIONS)
+            )
         rows = list(session.scalars(query))
         if len(rows) > remaining:
             rows = rows[:remaining]
@@ -144,9 +155,10 @@ def _full_page(session: Session, token: SyncToken, limit: int, now: datetime) ->
 
 
 def _time_triggered(session: Session, since: datetime, now: datetime) -> dict[str, list[str]]:
-    """Items whose public state changed by the clock between `since` and `now`."""
+    """Items whose public state changed by the clock between `since` and `now` (articles
+    and pages alike, under `article`: they are sorted by kind afterwards)."""
     articles = session.scalars(
-        select(col(Article.id)).where(visible(now), col(Article.published_at) > since)
+        select(col(Article.id)).where(visible(now, None), col(Article.published_at) > since)
     ).all()
     actions = session.scalars(
         select(col(Action.id)).where(
@@ -157,6 +169,22 @@ def _time_triggered(session: Session, since: datetime, now: datetime) -> dict[st
         )
     ).all()
     return {"article": list(articles), "action": list(actions)}
+
+
+def _by_kind(session: Session, article_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+    """These article rows' ids split into articles and pages; an id with no row left (a
+    hard delete) is in both, so a client drops it wherever it kept it."""
+    if not article_ids:
+        return [], []
+    ids = list(dict.fromkeys(article_ids))
+    kinds = dict(
+        session.execute(select(col(Article.id), col(Article.kind)).where(col(Article.id).in_(ids)))
+        .tuples()
+        .all()
+    )
+    articles = [i for i in ids if kinds.get(i, ArticleKind.article) == ArticleKind.article]
+    pages = [i for i in ids if kinds.get(i, ArticleKind.page) == ArticleKind.page]
+    return articles, pages
 
 
 def _linked(session: Session, article_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -197,6 +225,8 @@ def sync_delta(session: Session, since: str | None, limit: int, now: datetime) -
         .where(
             change_version >= token.version if token.entity else change_version > token.version,
             change_version <= version,
+            # Other entities (the site settings) are logged too; sync does not send them.
+            col(Change.entity).in_(sorted(LOGGED)),
         )
         .group_by(col(Change.entity), col(Change.entity_id))
         .subquery()
@@ -220,6 +250,8 @@ def sync_delta(session: Session, since: str | None, limit: int, now: datetime) -
     if not token.time_sent:
         for entity, ids in _time_triggered(session, token.issued_at, now).items():
             by_entity[entity].extend(ids)
+    if by_entity.get("article"):
+        by_entity["article"], by_entity["page"] = _by_kind(session, by_entity["article"])
     for entity, ids in _linked(session, by_entity.get("article", [])).items():
         by_entity[entity].extend(ids)
     for entity, ids in by_entity.items():

@@ -29,6 +29,7 @@ from api.changes.models import Change
 from api.core.db import insert_on_conflict
 from api.core.http import dump_json
 from api.events.models import OutboxEvent
+from api.site.service import load_site
 from api.sources.models import Source
 from api.sources.schemas import source_public
 from api.sources.service import source_article_counts
@@ -48,6 +49,8 @@ ARTICLE_EVENTS = (
     "article.unpublished",
     "article.deleted",
 )
+# Pages are article rows: the same comparison, events named after the row's kind.
+PAGE_EVENTS = ("page.published", "page.updated", "page.unpublished", "page.deleted")
 RESOURCE_EVENTS = (
     "tag.changed",
     "tag.deleted",
@@ -57,7 +60,7 @@ RESOURCE_EVENTS = (
     "action.deleted",
 )
 SUBSCRIBER_EVENTS = ("subscriber.confirmed",)
-EVENT_NAMES = (*ARTICLE_EVENTS, *RESOURCE_EVENTS, *SUBSCRIBER_EVENTS)
+EVENT_NAMES = (*ARTICLE_EVENTS, *PAGE_EVENTS, *RESOURCE_EVENTS, *SUBSCRIBER_EVENTS)
 # Change-log versions turned into events per pass; a pass reports whether more remain.
 # (While no hook listens, a pass takes every version at once: `_remember_visibility`.)
 BATCH_VERSIONS = 500
@@ -127,9 +130,10 @@ def _fingerprint(public: dict[str, Any]) -> str:
 def _visibility_and_states(
     session: Session, ids: Collection[str], now: datetime
 ) -> tuple[set[str], dict[str, WebhookArticleState]]:
-    """Which of these articles are visible now, and what subscribers were last told."""
+    """Which of these articles (and pages) are visible now, and what subscribers were last
+    told."""
     visible_ids = set(
-        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now)))
+        session.scalars(select(col(Article.id)).where(col(Article.id).in_(ids), visible(now, None)))
     )
     states = {
         s.article_id: s
@@ -157,6 +161,8 @@ def _article_events(
         )
     }
     visible_ids, states = _visibility_and_states(session, ids, now)
+    # As the public API shows them: `canonical_url` falls back to the frontend's URL.
+    site = load_site(session, base) if base and visible_ids else None
     events: list[Event] = []
     for article_id in sorted(ids):
         article = articles.get(article_id)
@@ -167,7 +173,7 @@ def _article_events(
             at = article.published_at  # scheduled: it appeared when its time came
         gone = {"id": article_id, "slug": state.slug if state else None}
         if article is None:
-            if was_visible:
+            if was_visible:  # a row deleted outright: its kind is gone with it
                 events.append(Event("article.deleted", at, gone))
             if state is not None:
                 session.delete(state)
@@ -175,19 +181,26 @@ def _article_events(
         is_visible = article_id in visible_ids
         public = (
             article_public(
-                article, include=RELATIONS, fields=None, with_body=True, now=now, base=base
+                article,
+                include=RELATIONS,
+                fields=None,
+                with_body=True,
+                now=now,
+                base=base,
+                site=site,
             )
             if is_visible
             else None
         )
         fingerprint = _fingerprint(public) if public is not None else None
+        kind = article.kind
         if is_visible and not was_visible:
-            events.append(Event("article.published", at, public or {}))
+            events.append(Event(f"{kind}.published", at, public or {}))
         elif was_visible and not is_visible:
-            name = "article.deleted" if article.deleted_at else "article.unpublished"
+            name = f"{kind}.deleted" if article.deleted_at else f"{kind}.unpublished"
             events.append(Event(name, at, gone))
         elif is_visible and state is not None and state.fingerprint != fingerprint:
-            events.append(Event("article.updated", at, public or {}))
+            events.append(Event(f"{kind}.updated", at, public or {}))
         if state is None:
             state = WebhookArticleState(article_id=article_id, was_visible=is_visible)
             session.add(state)
@@ -227,7 +240,7 @@ def _remember_visibility(
     )
     if scan_since is not None and scan_since < now:
         came_due = select(col(Article.id)).where(
-            visible(now), col(Article.published_at) > scan_since
+            visible(now, None), col(Article.published_at) > scan_since
         )
         chosen = changed.union(came_due).subquery()
     else:
@@ -237,7 +250,7 @@ def _remember_visibility(
             col(WebhookArticleState.article_id).in_(select(chosen.c[0]))
         )
     )
-    shown = visible(now)
+    shown = visible(now, None)
     session.execute(
         insert(WebhookArticleState).from_select(
             ["article_id", "was_visible", "slug", "fingerprint"],
@@ -309,10 +322,10 @@ def _subscriber_events(session: Session, now: datetime) -> list[Event]:
 
 
 def _scheduled_article_ids(session: Session, since: datetime, now: datetime) -> set[str]:
-    """Articles whose publication time passed between the last scan and now."""
+    """Articles and pages whose publication time passed between the last scan and now."""
     return set(
         session.scalars(
-            select(col(Article.id)).where(visible(now), col(Article.published_at) > since)
+            select(col(Article.id)).where(visible(now, None), col(Article.published_at) > since)
         )
     )
 

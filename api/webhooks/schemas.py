@@ -14,6 +14,10 @@ EventName = Literal[
     "article.updated",
     "article.unpublished",
     "article.deleted",
+    "page.published",
+    "page.updated",
+    "page.unpublished",
+    "page.deleted",
     "tag.changed",
     "tag.deleted",
     "source.changed",
@@ -25,7 +29,8 @@ EventName = Literal[
 EVENTS_DESCRIPTION = """\
 Events to receive: `article.published` (it became visible, including a scheduled article whose
 time came), `article.updated` (a visible article's public JSON changed), `article.unpublished`,
-`article.deleted`, `tag.changed`/`tag.deleted`, `source.changed`/`source.deleted`,
+`article.deleted`; `page.published`, `page.updated`, `page.unpublished`, `page.deleted` (the
+same for pages); `tag.changed`/`tag.deleted`, `source.changed`/`source.deleted`,
 `action.changed`/`action.deleted`, `subscriber.confirmed`. Unknown names are a 422."""
 
 
