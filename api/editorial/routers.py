@@ -9,7 +9,7 @@ from api.auth.dependencies import AdminRouter
 from api.authors.admin import router as authors_router
 from api.bundle.admin import router as bundle_router
 from api.editorial.audit import router as audit_router
-from api.previews.admin import article_previews_router
+from api.previews.admin import article_previews_router, page_previews_router
 from api.site.admin import router as site_router
 from api.sources.admin import router as sources_router
 from api.subscriptions.admin import router as subscribers_router
@@ -19,6 +19,7 @@ from api.webhooks.admin import router as webhooks_router
 ADMIN_ROUTERS: list[AdminRouter] = [
     articles_router,
     article_previews_router,
+    page_previews_router,
     pages_router,
     site_router,
     tags_router,

@@ -14,7 +14,7 @@ from api.core.errors import problem_responses
 from api.core.http import base_url, reject_unknown_query
 from api.editorial.http import admin_response, no_content
 from api.previews.frontend import frontend_preview_url
-from api.previews.kinds import ARTICLE
+from api.previews.kinds import ARTICLE, PAGE
 from api.previews.schemas import PreviewLinkPublic, PreviewRequest
 from api.previews.service import PreviewKind, make_preview_link, revoke_previews
 
@@ -81,3 +81,4 @@ def preview_router(kind: PreviewKind, prefix: str, tag: str) -> AdminRouter:
 
 
 article_previews_router = preview_router(ARTICLE, "/v1/admin/articles", "admin: articles")
+page_previews_router = preview_router(PAGE, "/v1/admin/pages", "admin: pages")

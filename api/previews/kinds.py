@@ -1,6 +1,8 @@
-"""The kinds of item that can be previewed, by the name their tokens carry."""
+"""The kinds of item that can be previewed, by the name their tokens carry. Pages are
+article rows of kind `page`: one loader and one renderer, narrowed to the kind."""
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -8,28 +10,34 @@ from sqlalchemy.orm import Session
 from api.articles import editing
 from api.articles.models import Article, ArticleKind
 from api.articles.schemas import RELATIONS, article_public
-from api.core.errors import NotFound
 from api.previews.service import PreviewKind
+from api.site.service import load_site
 
 
-def _load_article(session: Session, article_id: str) -> Article:
-    article = editing.load_article(session, article_id)
-    if article.kind != ArticleKind.article:
-        raise NotFound(f"No article with id `{article_id}`.")
-    return article
+def _load(kind: ArticleKind, session: Session, item_id: str) -> Article:
+    """The live article or page (not deleted) of that kind, else 404."""
+    return editing.load_article(session, item_id, kind=kind)
 
 
-def _public_article(article: Article, now: datetime, base: str) -> dict[str, Any]:
+def _public_shape(session: Session, article: Article, now: datetime, base: str) -> dict[str, Any]:
+    """As `GET /v1/articles/{slug}` (or `/v1/pages/{slug}`) shows it: body, relations, and
+    the frontend's URL as `canonical_url` when none is set."""
+    site = load_site(session, base)
     return article_public(
-        article, include=RELATIONS, fields=None, with_body=True, now=now, base=base
+        article, include=RELATIONS, fields=None, with_body=True, now=now, base=base, site=site
     )
 
 
-ARTICLE = PreviewKind(
-    name="article",
-    load=_load_article,
-    may_preview=editing.may_read,
-    render=_public_article,
-    status=editing.article_status,
-)
-PREVIEW_KINDS: dict[str, PreviewKind] = {kind.name: kind for kind in (ARTICLE,)}
+def _kind(kind: ArticleKind) -> PreviewKind:
+    return PreviewKind(
+        name=kind.value,
+        load=partial(_load, kind),
+        may_preview=editing.may_read,
+        render=_public_shape,
+        status=editing.article_status,
+    )
+
+
+ARTICLE = _kind(ArticleKind.article)
+PAGE = _kind(ArticleKind.page)
+PREVIEW_KINDS: dict[str, PreviewKind] = {kind.name: kind for kind in (ARTICLE, PAGE)}

@@ -42,7 +42,7 @@ def get_preview(
         session, PREVIEW_KINDS, request.app.state.settings.secret_key, token, now
     )
     payload = {
-        "data": kind.render(item, now, base_url(request)),
+        "data": kind.render(session, item, now, base_url(request)),
         "meta": {
             "kind": kind.name,
             "status": kind.status(item, now),

@@ -39,7 +39,7 @@ class PreviewKind:
     # Raises Forbidden when the caller may not preview (or revoke previews of) the item.
     may_preview: Callable[[Session, Principal, Article], None]
     # The item in its public shape, and its workflow state (`draft`, `scheduled`, ...).
-    render: Callable[[Article, datetime, str], dict[str, Any]]
+    render: Callable[[Session, Article, datetime, str], dict[str, Any]]
     status: Callable[[Article, datetime], str]
 
 

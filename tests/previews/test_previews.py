@@ -267,3 +267,68 @@ def test_a_refused_request_makes_no_audit_entry(client, session, as_):
         select(AuditEntry.action).where(AuditEntry.entity_id == article["id"])
     ).all()
     assert not [a for a in actions if "preview" in a]
+
+
+def configure_site(client: Any, as_: Any, **settings: Any) -> None:
+    current = client.get("/v1/admin/site", headers=as_("admin"))
+    changed = client.patch(
+        "/v1/admin/site",
+        json=settings,
+        headers={**as_("admin"), "If-Match": current.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+
+
+def test_the_frontend_url_comes_from_the_sites_preview_template(client, as_):
+    article = draft(client, as_("editor"))
+    configure_site(
+        client,
+        as_,
+        url="https://www.example.org",
+        preview_url_template="/preview/{kind}/{id}?slug={slug}&token={token}",
+    )
+    link = make_link(client, as_("editor"), article["id"]).json()["data"]
+    assert link["frontend_url"] == (
+        f"https://www.example.org/preview/article/{article['id']}"
+        f"?slug={article['slug']}&token={link['token']}"
+    )
+    # The API's own link is unchanged: the frontend fetches it with the token.
+    assert link["url"] == f"http://testserver/v1/preview/{link['token']}"
+    # The previewed article's canonical URL is the frontend's, as in the public API.
+    shown = client.get(path_of(link["url"])).json()["data"]
+    assert shown["canonical_url"] == f"https://www.example.org/{article['slug']}/"
+
+
+def page(client: Any, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    body = {"title": "Privacy policy", "body_markdown": "We keep **little**.", **fields}
+    response = client.post("/v1/admin/pages", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json()["data"])
+
+
+def test_pages_have_the_same_previews(client, session, as_):
+    draft_page = page(client, as_("editor"))
+    made = client.post(f"/v1/admin/pages/{draft_page['id']}/preview", headers=as_("editor"))
+    assert made.status_code == 201, made.text
+    link = made.json()["data"]
+    assert link["kind"] == "page"
+    shown = client.get(path_of(link["url"]))
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["data"]["title"] == "Privacy policy"
+    assert shown.json()["meta"]["kind"] == "page"
+    assert shown.headers["X-Robots-Tag"] == "noindex"
+    # A page is not an article, and the reverse.
+    assert make_link(client, as_("editor"), draft_page["id"]).status_code == 404
+    article = draft(client, as_("editor"))
+    assert (
+        client.post(f"/v1/admin/pages/{article['id']}/preview", headers=as_("editor")).status_code
+        == 404
+    )
+
+    revoked = client.delete(f"/v1/admin/pages/{draft_page['id']}/previews", headers=as_("editor"))
+    assert revoked.status_code == 204
+    assert client.get(path_of(link["url"])).status_code == 404
+    actions = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity_id == draft_page["id"])
+    ).all()
+    assert {"page.preview", "page.preview_revoke"} <= set(actions)
