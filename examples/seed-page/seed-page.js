@@ -174,13 +174,21 @@ async function renderView(params) {
   return articleView((await call(`articles/${encodeURIComponent(slug)}`)).data);
 }
 
-/** The publication's name: the site settings' title, else the newest article's author. */
+/** The publication's name: the site settings' title once an admin has set them (never
+ * saved, they carry a default title and no `updated_at`), else the newest article's author. */
 async function siteTitle() {
-  try {
-    return (await call("site")).data.title;
-  } catch {
-    const newest = await call("articles?limit=1&fields=authors").catch(() => null);
-    return newest?.data[0]?.authors[0]?.name ?? "Masthead";
+  const site = await call("site").catch(() => null);
+  if (site?.data.updated_at) return site.data.title;
+  const newest = await call("articles?limit=1&fields=authors").catch(() => null);
+  return newest?.data[0]?.authors[0]?.name ?? site?.data.title ?? "Masthead";
+}
+
+/** The privacy policy the form links to: its version is the one a sign-up agrees to. */
+async function privacyPolicy(form) {
+  const policy = await call(`pages/${PRIVACY_POLICY}?fields=slug,title,updated_at`).catch(() => null);
+  if (policy) {
+    form.querySelector("#privacy-policy-link").title = policy.data.title;
+    form.dataset.policyVersion = policy.data.updated_at;
   }
 }
 
@@ -217,9 +225,15 @@ function signup(form) {
 
 async function main() {
   const params = new URLSearchParams(location.search);
-  signup(document.querySelector("#signup-form"));
+  const form = document.querySelector("#signup-form");
+  form.querySelector("#privacy-policy-link").href = `?page=${PRIVACY_POLICY}`;
+  signup(form);
   const view = document.querySelector("#view");
-  const [title, content] = await Promise.allSettled([siteTitle(), renderView(params)]);
+  const [title, content] = await Promise.allSettled([
+    siteTitle(),
+    renderView(params),
+    privacyPolicy(form),
+  ]);
   if (title.status === "fulfilled") {
     for (const node of document.querySelectorAll("[data-site-title]")) node.textContent = title.value;
     document.title = title.value;

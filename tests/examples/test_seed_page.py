@@ -208,7 +208,46 @@ def attributes(driver: Any, css: str, name: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def article(base: str) -> dict[str, Any]:
+def admin(base: str, server_env: dict[str, str]) -> dict[str, str]:
+    """Headers for the admin API, with a token made by the CLI on the server's database."""
+    made = subprocess.run(
+        [str(MASTHEAD), "tokens", "create", "--name", "browser-test", "--role", "admin"],
+        env=server_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+
+
+@pytest.fixture(scope="module")
+def privacy_policy(base: str, admin: dict[str, str]) -> dict[str, Any]:
+    """The published privacy-policy page the consent box links to (made when the demo
+    content has none)."""
+    found = httpx.get(f"{base}/v1/pages/privacy-policy")
+    if found.status_code == 404:
+        made = httpx.post(
+            f"{base}/v1/admin/pages",
+            json={
+                "slug": "privacy-policy",
+                "title": "Privacy Policy",
+                "body_markdown": "We keep your email address to send you the newsletter.",
+            },
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        published = httpx.post(
+            f"{base}/v1/admin/pages/{made.json()['data']['id']}/publish", headers=admin
+        )
+        assert published.status_code == 200, published.text
+        found = httpx.get(f"{base}/v1/pages/privacy-policy")
+    assert found.status_code == 200, found.text
+    return dict(found.json()["data"])
+
+
+@pytest.fixture(scope="module")
+def article(base: str, privacy_policy: dict[str, Any]) -> dict[str, Any]:
     """The demo article as the API answers it."""
     newest = httpx.get(f"{base}/v1/articles?limit=1&fields=slug").json()["data"][0]
     return dict(httpx.get(f"{base}/v1/articles/{newest['slug']}").json()["data"])
@@ -279,6 +318,17 @@ def test_the_page_renders_the_seed_article_from_the_api(browser, base, article):
     assert SCREENSHOT.stat().st_size > 10_000
 
 
+def test_the_privacy_policy_link_opens_the_policy(browser, base, privacy_policy):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page_url(base))
+    browser.find_element(By.ID, "privacy-policy-link").click()
+    wait_for(browser, "article.page h1")
+    assert texts(browser, "article.page h1") == [privacy_policy["title"]]
+    assert "newsletter" in texts(browser, "article.page .body")[0]
+    drain_logs(browser)
+
+
 def test_a_hashtag_opens_its_tag_page(browser, base, article):
     from selenium.webdriver.common.by import By
 
@@ -305,7 +355,9 @@ def test_a_sign_up_without_consent_shows_the_apis_error(browser, base, inbox):
     assert attributes(browser, "#signup-status", "class") == ["status status-error"]
 
 
-def test_a_sign_up_with_consent_thanks_and_sends_one_confirmation(browser, base, inbox, server_env):
+def test_a_sign_up_with_consent_thanks_and_sends_one_confirmation(
+    browser, base, inbox, admin, privacy_policy
+):
     open_page(browser, page_url(base))
     said = sign_up(browser, TICKED, tick=True)
     assert said.startswith("Thanks for signing up!")
@@ -317,19 +369,11 @@ def test_a_sign_up_with_consent_thanks_and_sends_one_confirmation(browser, base,
     assert "/v1/subscriptions/confirm?token=" in messages[0].get_content()  # type: ignore[no-untyped-call]
     # The refused sign-up stored nothing (the outbox sends in order, so its mail, had there
     # been one, would have come first): one subscriber, the ticked one.
-    made = subprocess.run(
-        [str(MASTHEAD), "tokens", "create", "--name", "browser-test", "--role", "admin"],
-        env=server_env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    token = made.stdout.strip().splitlines()[-1]
-    subscribers = httpx.get(
-        f"{base}/v1/admin/subscribers", headers={"Authorization": f"Bearer {token}"}
-    ).json()["data"]
+    subscribers = httpx.get(f"{base}/v1/admin/subscribers", headers=admin).json()["data"]
     assert [s["email"] for s in subscribers] == [TICKED]
+    # The consent names the version of the policy the box linked to.
+    consents = subscribers[0]["consents"]
+    assert [c["policy_version"] for c in consents] == [privacy_policy["updated_at"]]
 
 
 def test_the_browser_asked_only_masthead(browser, base):
