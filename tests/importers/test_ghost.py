@@ -42,6 +42,10 @@ def test_the_export_lands_as_articles_tags_and_authors(masthead, client):
     # Drafts, the members-only post and the post scheduled for 2031 are not public.
     assert sorted(a["slug"] for a in listing) == VISIBLE
     assert [a["slug"] for a in client.get("/v1/authors").json()["data"]] == ["alex", "sam"]
+    if common.PAGES_IMPORTED:
+        page = client.get("/v1/pages/about").json()["data"]
+        assert (page["title"], page["body_html"]) == ("About us", "<p>We campaign.</p>")
+        assert page["canonical_url"] == "https://campaign.example.org/about/"
     assert sorted(t["slug"] for t in client.get("/v1/tags").json()["data"]) == [
         "human-rights",
         "protests",

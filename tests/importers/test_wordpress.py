@@ -42,6 +42,12 @@ def test_the_export_lands_as_articles_tags_and_authors(masthead, client):
     listing = client.get("/v1/articles", params={"limit": 100}).json()["data"]
     # Drafts, the private and the password-protected posts and the future one are not public.
     assert sorted(a["slug"] for a in listing) == VISIBLE
+    if common.PAGES_IMPORTED:
+        page = client.get("/v1/pages/about").json()["data"]
+        assert (page["title"], page["canonical_url"]) == (
+            "About",
+            "https://blog.example.org/about/",
+        )
     tags = {t["slug"]: t for t in client.get("/v1/tags").json()["data"]}
     assert sorted(tags) == ["climate", "mir", "news"]  # never WordPress's "uncategorized"
     assert tags["news"]["description"] == "News & views, weekly"
