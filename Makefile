@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format openapi docs bench soak faults fuzz clean
+.PHONY: run test lint format openapi docs bench soak faults fuzz browser clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ faults: $(STAMP)
 # schemathesis against a live server on SQLite and PostgreSQL (MASTHEAD_FUZZ_SECONDS each).
 fuzz: $(STAMP)
 	MASTHEAD_FUZZ=1 $(BIN)/python -m pytest -q -s tests/fuzz $(PYTEST_ARGS)
+
+# The example page (examples/seed-page) in Debian's headless Chromium against a live
+# `masthead serve --examples`; installs chromium and chromium-driver with apt-get when missing.
+browser: $(STAMP)
+	MASTHEAD_BROWSER=1 $(BIN)/python -m pytest -q tests/examples $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -2,6 +2,7 @@
 
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -198,6 +199,9 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Load demo content if empty.")
     ] = True,
+    examples: Annotated[
+        bool, typer.Option("--examples", help="Also serve examples/ at /examples/.")
+    ] = False,
 ) -> None:
     """Migrate the database, load the demo content when empty, and serve the API."""
     import uvicorn
@@ -209,6 +213,14 @@ def serve(
     engine.dispose()
     if demo and load_demo_if_empty(settings):
         err.print("loaded the demo content (seed page)")
+    if examples:
+        from api.examples import EXAMPLES
+
+        if not EXAMPLES.is_dir():
+            raise fail(f"--examples: {EXAMPLES} does not exist; run from a checkout", 2)
+        # The app reads its settings from the environment (api.asgi), in every worker.
+        os.environ["MASTHEAD_EXAMPLES"] = "true"
+        err.print(f"the seed page, built on the API: http://{host}:{port}/examples/seed-page/")
     uvicorn.run(
         "api.asgi:app",
         host=host,

@@ -35,6 +35,7 @@ from api.core.overload import EXEMPT_PATHS, InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
 from api.editorial.routers import ADMIN_ROUTERS
+from api.examples import install_examples
 from api.feeds.public import router as feeds_router
 from api.previews.public import router as previews_router
 from api.search.public import router as search_router
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for admin_router in ADMIN_ROUTERS:
         app.include_router(admin_router)
     install_docs(app)
+    if settings.examples:
+        install_examples(app)
 
     # Added innermost first: routes < content keys < gzip < response cache < metrics < CORS
     # < requests in flight < request limits. Cache hits are answered before all of them.

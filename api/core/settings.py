@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS."
     )
+    examples: bool = Field(
+        False,
+        description="Serve the example frontends of the repository's `examples/` folder at "
+        "`/examples/` (`masthead serve --examples`).",
+    )
     content_keys_required: bool = Field(
         False, description="Require a content key (`?key=` or `X-Masthead-Key`) on /v1."
     )
