@@ -1,7 +1,7 @@
 """create_app(): routers, middleware and error handlers; nothing else."""
 
 import asyncio
-import time
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +13,6 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
@@ -26,11 +25,14 @@ from api.auth.limits import make_auth_failure_limiter
 from api.authors.public import router as authors_router
 from api.changes.service import next_visibility_change
 from api.core.cache import CacheStats, ResponseCache, ResponseCacheMiddleware, serve_hit
+from api.core.cors import CorsPolicy
 from api.core.db import make_engine, make_sessionmaker, utcnow
+from api.core.edge import Edge
 from api.core.errors import Problem, install_error_handlers
-from api.core.health import Metrics, MetricsMiddleware
+from api.core.health import Metrics
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits
+from api.core.logs import configure_logging
 from api.core.overload import EXEMPT_PATHS, InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
@@ -48,6 +50,7 @@ from api.sync.public import router as sync_router
 from api.tags.public import router as tags_router
 from api.webhooks.worker import run_webhook_worker
 
+log = logging.getLogger("masthead")
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """\
 Masthead serves a campaigning publication's articles, tags, cited sources, calls to action
@@ -66,6 +69,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Background work of this worker: the email outbox sender and the webhook dispatcher
     (each when its setting is on; several workers share the work through row locks)."""
     settings: Settings = app.state.settings
+    log.info(
+        "worker started: %s environment, %s database, outbox sender %s, webhook worker %s",
+        settings.environment,
+        app.state.engine.dialect.name,
+        "on" if settings.outbox_sender else "off",
+        "on" if settings.webhook_worker else "off",
+    )
     sender = None
     if settings.outbox_sender:
         sender = OutboxSender(app.state.sessionmaker, settings, lambda: app.state.clock())
@@ -89,24 +99,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 class Masthead(FastAPI):
-    """FastAPI with the response cache's fast path in front of all middleware and routing:
-    a cache hit is answered here (see `api.core.cache`)."""
+    """FastAPI behind `api.core.edge` (request id, HEAD, OPTIONS and CORS, access log and
+    metrics), with the response cache's fast path in front of all middleware and routing:
+    a cache hit is answered there (see `api.core.cache`)."""
 
     response_cache: ResponseCache | None = None
-    cors: bool = False
+    edge: Edge | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.edge is not None:
+            await self.edge(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def behind_edge(self, scope: Scope, receive: Receive, send: Send) -> None:
         cache = self.response_cache
-        if cache is not None and scope["type"] == "http":
-            started = time.perf_counter()
-            if await serve_hit(cache, scope, send, cors=self.cors):
-                self.state.metrics.observe(
-                    "GET",
-                    scope["masthead.route"] or "unmatched",
-                    200,
-                    time.perf_counter() - started,
-                )
-                return
+        if cache is not None and await serve_hit(cache, scope, send):
+            return
         await super().__call__(scope, receive, send)
 
     def openapi(self) -> dict[str, Any]:
@@ -115,6 +124,7 @@ class Masthead(FastAPI):
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Masthead:
     settings = settings or get_settings()
+    configure_logging(settings)
     app = Masthead(
         lifespan=lifespan,
         title="Masthead",
@@ -168,8 +178,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if settings.examples:
         install_examples(app)
 
-    # Added innermost first: routes < content keys < gzip < response cache < metrics < CORS
-    # < requests in flight < request limits. Cache hits are answered before all of them.
+    # Added innermost first: routes < content keys < gzip < response cache < requests in
+    # flight < request limits. Cache hits are answered before all of them, and the edge
+    # (CORS, HEAD, OPTIONS, request id, metrics, access log) is around everything.
     app.add_middleware(ContentKeys)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.state.cache_stats = CacheStats()
@@ -184,28 +195,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
         app.response_cache = cache
         app.add_middleware(ResponseCacheMiddleware, cache=lambda: cache)
-    app.cors = bool(settings.cors_origins)
-    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "X-Masthead-Key",
-            ],
-            expose_headers=["ETag", "Link", "Retry-After", "Surrogate-Key"],
-            max_age=600,
-        )
     app.add_middleware(InFlightLimit, limit=in_flight_limit(settings))
     app.add_middleware(
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
         max_query_length=settings.max_query_length,
+    )
+    app.edge = Edge(
+        app.behind_edge,
+        router=app.router,
+        metrics=lambda: app.state.metrics,
+        cors=CorsPolicy(settings.cors_origins),
+        trusted_proxies=settings.trusted_proxies,
     )
     return app
 

@@ -22,7 +22,7 @@ from api.core.db import make_engine, make_sessionmaker, metadata
 from api.core.settings import Settings, load_settings
 from api.main import create_app
 
-pytest_plugins = ["pytester", "tests.auth.tokens", "tests.response_models"]
+pytest_plugins = ["pytester", "tests.auth.tokens", "tests.response_models", "tests.log_leaks"]
 
 PG_URL = os.environ.get("MASTHEAD_TEST_DATABASE_URL")
 FIXED_NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -1,6 +1,7 @@
 """Issuing, checking and revoking API tokens. Only a token's SHA-256 is ever stored."""
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,10 @@ from api.auth.models import ApiToken, Role
 from api.core.errors import Conflict, NotFound, Unprocessable
 
 TOKEN_PREFIX = "mh_"
+# Content keys are 26 lowercase hex characters, the form of Ghost's Content API keys (the
+# official client refuses any other before it sends a request). Keys issued before in the
+# `mh_` form keep working.
+CONTENT_KEY = re.compile(r"^[0-9a-f]{26}$")
 
 
 def hash_token(token: str) -> str:
@@ -45,7 +50,10 @@ def issue_token(
                 "`expires_at` is not in the future: such a token would never work.",
                 errors=[{"loc": ["body", "expires_at"], "msg": "must be in the future"}],
             )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    if role == Role.content:
+        token = secrets.token_hex(13)
+    else:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name, role=role.value, token_hash=hash_token(token), created_at=now,
         expires_at=expires_at,
@@ -92,7 +100,7 @@ def usable(token: ApiToken | None, now: datetime) -> bool:
 
 def find_usable_token(session: Session, raw: str, now: datetime) -> ApiToken | None:
     """The live (not revoked, not expired) token matching `raw`, or None."""
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+    if not (raw.startswith(TOKEN_PREFIX) or CONTENT_KEY.match(raw)) or len(raw) > 200:
         return None
     token = session.scalars(
         select(ApiToken).where(col(ApiToken.token_hash) == hash_token(raw))

@@ -7,11 +7,11 @@ whatever another worker wrote. Visibility changes that no write marks (a schedul
 article's time, an action's window) expire entries at that moment.
 
 Two ASGI entry points share one cache:
-- `serve_hit` runs before anything else in the app (see `Masthead.__call__`): a hit costs a
-  version read, a dictionary lookup and the two `send` calls;
+- `serve_hit` runs before all middleware and routing, inside `api.core.edge` (which adds
+  the request id and CORS headers, strips the body of a HEAD, and logs and counts the hit):
+  a hit costs a version read, a dictionary lookup and the two `send` calls;
 - `ResponseCacheMiddleware` sits inside the middleware stack: it stores what the app
-  answers and serves the hits `serve_hit` leaves to it (cross-origin requests, which CORS
-  must see).
+  answers (and serves an entry another request stored since the fast path looked).
 
 The version read is what a hit costs most. On SQLite it is a primary-key read on a
 connection of the cache's own, on the event loop (too short to be worth a thread, and WAL
@@ -267,15 +267,13 @@ class ResponseCache:
             self.entries.popitem(last=False)
 
 
-async def serve_hit(cache: ResponseCache, scope: Scope, send: Send, *, cors: bool) -> int | None:
-    """The fast path: answer a cached public GET before any middleware or routing runs.
-    Cross-origin requests under CORS are left to the middleware (CORS adds headers)."""
+async def serve_hit(cache: ResponseCache, scope: Scope, send: Send) -> int | None:
+    """The fast path: answer a cached public GET (or the GET a HEAD asks about, see
+    `api.core.edge`) before any middleware or routing runs."""
     keyed = cache_key(scope)
     if keyed is None:
         return None
     key, headers = keyed
-    if cors and b"origin" in headers:
-        return None
     try:
         return await cache.replay(key, headers, scope, send)
     except Exception:
@@ -319,7 +317,7 @@ class ResponseCacheMiddleware:
         async def recording_send(message: Message) -> None:
             nonlocal start, size, cacheable
             if message["type"] == "http.response.start":
-                # A copy: middleware outside (CORS) adds per-caller headers to the original.
+                # A copy: the edge adds per-request headers (request id, CORS) to the original.
                 start = {**message, "headers": list(message.get("headers", []))}
                 cacheable = message["status"] == 200
             elif message["type"] == "http.response.body" and cacheable:

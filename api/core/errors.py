@@ -13,7 +13,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import Match, Mount
+from starlette.types import Scope
+
+from api.core.logs import REQUEST_ID
 
 log = logging.getLogger("masthead")
 
@@ -102,6 +105,11 @@ class Problem(BaseModel):
     errors: list[ValidationIssue] | None = Field(
         None, description="For validation problems: each invalid input and why."
     )
+    request_id: str | None = Field(
+        None,
+        description="This request's id (also its `X-Request-ID` header): quote it when "
+        "reporting a problem, it finds the request's lines in the server's log.",
+    )
 
 
 def problem_response(
@@ -121,6 +129,9 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        body["request_id"] = request_id
     response = Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():
@@ -169,7 +180,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         detail = "No such resource or route."
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(_allowed_methods(request))
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
     return problem_response(
         exc.status_code, detail, type_slug=HTTP_ERROR_TYPES.get(exc.status_code), headers=headers
     )
@@ -195,19 +206,34 @@ def _routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield route
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method of every route on this path (Starlette names only the first route's)."""
+def path_methods(routes: Iterable[Any], scope: Scope) -> tuple[list[str], str | None]:
+    """Every method of every route on this path (Starlette names only the first route's):
+    HEAD wherever GET is, OPTIONS wherever anything is (see `api.core.edge`); and the path
+    template of the first such route."""
     methods: set[str] = set()
-    scope = {**request.scope, "method": "GET"}
-    for route in _routes(request.app.router.routes):
+    template = None
+    probe = {**scope, "method": "GET"}
+    for route in _routes(routes):
+        if isinstance(route, Mount):  # static files: GET and HEAD
+            if route.matches(probe)[0] is Match.FULL:
+                methods.add("GET")
+                template = template or route.path + "/{path}"
+            continue
         if not hasattr(route, "methods"):
             continue
-        match, _ = route.matches(scope)
+        match, _ = route.matches(probe)
         if match is not Match.NONE:
             methods.update(route.methods or ())
+            template = template or route.path
     if "GET" in methods:
         methods.add("HEAD")
-    return sorted(methods)
+    if methods:
+        methods.add("OPTIONS")
+    return sorted(methods), template
+
+
+def allowed_methods(routes: Iterable[Any], scope: Scope) -> list[str]:
+    return path_methods(routes, scope)[0]
 
 
 def _is_sqlite_busy(exc: Exception) -> bool:

@@ -2,8 +2,6 @@
 
 import hmac
 import ipaddress
-import time
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,7 +16,6 @@ from prometheus_client import (
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.errors import Forbidden, ServiceUnavailable, Unauthorized, problem_responses
 from api.core.settings import Settings
@@ -74,35 +71,6 @@ class Metrics:
             self.children[key] = children
         children[0].inc()
         children[1].observe(seconds)
-
-
-class MetricsMiddleware:
-    """Counts every response by route template (cache hits included) as plain ASGI, so the
-    body is passed through untouched."""
-
-    def __init__(self, app: ASGIApp, *, metrics: Callable[[], Metrics]) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def observing_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observing_send)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or scope.get("masthead.route") or "unmatched"
-            self.metrics().observe(scope["method"], template, status, time.perf_counter() - started)
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")

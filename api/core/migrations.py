@@ -1,5 +1,6 @@
 """Alembic, driven from code: `masthead db ...`, `masthead serve` and the tests use this."""
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("masthead.migrations")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -21,15 +23,22 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    if after != before:
+        log.info("database migrated from %s to %s", before or "empty", after)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    log.info("database downgraded from %s to %s", before, after or "empty")
 
 
 def current_revision(engine: Engine) -> str | None:

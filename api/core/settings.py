@@ -60,7 +60,9 @@ class Settings(BaseSettings):
         None, description="Base URL used in links; defaults to the request's own base URL."
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Comma-separated origins allowed by CORS."
+        default_factory=list,
+        description="Comma-separated origins the admin and subscription endpoints answer "
+        "by CORS (public reads answer every origin).",
     )
     examples: bool = Field(
         False,
@@ -94,9 +96,15 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="`debug`, `info`, `warning` or `error`."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`text` (one readable line per event) or `json` (one JSON object per "
+        "line): access lines and application events alike, on standard error.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated proxy addresses/networks whose X-Forwarded-For is honoured.",
+        description="Comma-separated proxy addresses/networks whose `X-Forwarded-For` and "
+        "`X-Request-ID` are honoured.",
     )
     mail_from: str = Field(
         "Masthead <newsletter@masthead.invalid>", description="From: of outgoing email."

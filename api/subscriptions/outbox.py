@@ -26,6 +26,7 @@ from sqlmodel import col
 
 from api.core.db import utcnow
 from api.core.jobs import lease_due, log_failed_pass, retry_delay, unleased, work_through_due
+from api.core.logs import redact
 from api.core.settings import Settings
 from api.subscriptions.models import (
     OutboxMessage,
@@ -195,8 +196,11 @@ async def deliver_pending(
         try:  # on the event loop: this runs in a worker thread started by anyio
             anyio.from_thread.run(send_email, render_confirmation(mail, settings, clock), settings)
         except Exception as exc:  # any failure is retried later with backoff
-            log.warning("email %s not sent: %s", mail.id, exc)
+            # An SMTP refusal may quote the recipient: never logged as such.
+            log.warning("email %s not sent: %s", mail.id, redact(f"{type(exc).__name__}: {exc}"))
             return exc
+        if settings.smtp_url:
+            log.info("email %s sent over SMTP (attempt %s)", mail.id, mail.attempts + 1)
         return None
 
     errors = await anyio.to_thread.run_sync(

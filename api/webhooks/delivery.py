@@ -24,6 +24,7 @@ from sqlmodel import col
 from api.core.db import rows_matched, utcnow
 from api.core.http import dump_json
 from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
+from api.core.logs import redact
 from api.core.settings import Settings
 from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.webhooks.signing import is_legacy_secret, legacy_headers, standard_headers
@@ -237,6 +238,23 @@ def deliver_due(
 
 def _send_logged(delivery: ClaimedDelivery, settings: Settings, client: httpx.Client) -> Outcome:
     outcome = send(delivery, settings, client)
-    if not outcome.succeeded:
-        log.info("webhook delivery %s failed: %s", delivery.id, outcome.error)
+    attempt = delivery.attempts + 1
+    if outcome.succeeded:
+        log.info(
+            "webhook delivery %s (%s) to webhook %s: HTTP %s, attempt %s",
+            delivery.id,
+            delivery.event,
+            delivery.webhook_id,
+            outcome.status_code,
+            attempt,
+        )
+    else:
+        log.warning(
+            "webhook delivery %s (%s) to webhook %s failed, attempt %s: %s",
+            delivery.id,
+            delivery.event,
+            delivery.webhook_id,
+            attempt,
+            redact(outcome.error or ""),
+        )
     return outcome

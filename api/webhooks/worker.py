@@ -32,8 +32,17 @@ def dispatch_all(factory: sessionmaker[Session], settings: Settings, now: dateti
         with factory() as session, session.begin():
             result = dispatch_events(session, now, public_base(settings))
         made += len(result.events)
+        for event in result.events:  # a scheduled article's publication is logged here
+            log.info("event %s (%s %s)", event.name, *_entity(event))
         if not result.more:
             return made
+
+
+def _entity(event: Any) -> tuple[str, str]:
+    """What an event is about, by id (a subscriber event names no address)."""
+    kind = event.name.partition(".")[0]
+    data = event.data if isinstance(event.data, dict) else {}
+    return kind, str(data.get("id", "?"))
 
 
 def webhook_pass(

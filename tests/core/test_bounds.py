@@ -21,10 +21,10 @@ def test_a_revision_number_out_of_range_is_422(client: Any, as_: Any, number: st
 def test_405_lists_every_method_of_the_path(client: Any, as_: Any) -> None:
     response = client.put("/v1/admin/articles", json={}, headers=as_("editor"))
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD, POST"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
     item = client.put("/v1/admin/tags/abc", json={}, headers=as_("editor"))
     assert item.status_code == 405
-    assert item.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+    assert item.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
 
 
 def test_nul_in_any_json_string_is_422_naming_the_field(client: Any, as_: Any) -> None:

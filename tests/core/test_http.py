@@ -1,5 +1,6 @@
 """HTTP behaviour of the public API: ETags and 304s, gzip, caching headers, Surrogate-Key, Link,
-CORS, settings, health, metrics and the self-hosted docs (CONTRACT §2 "HTTP behaviour", §4, §8)."""
+settings, health, metrics and the self-hosted docs (CONTRACT §2 "HTTP behaviour", §4, §8).
+CORS is in test_cors.py, HEAD in test_head.py."""
 
 import re
 from html.parser import HTMLParser
@@ -305,50 +306,6 @@ def test_link_header_matches_links_next_until_the_last_page(client, seeded, url)
         assert f"cursor={body['meta']['next_cursor']}" in next_url
         page = client.get(next_url)
     assert len(seen) >= 2 and len(seen) == len(set(seen))
-
-
-# --- CORS --------------------------------------------------------------------------------
-
-
-CORS_ALLOWED = {"Origin": "https://app.example"}
-CORS_REFUSED = {"Origin": "https://evil.example"}
-PREFLIGHT = {"Access-Control-Request-Method": "GET"}
-
-
-def test_cors_allowed_origin_gets_allow_origin(engine, seeded):
-    with make_client(engine, cors_origins=["https://app.example"]) as cors:
-        allowed = cors.get("/v1/tags", headers=CORS_ALLOWED)
-        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
-        assert "origin" in allowed.headers["vary"].lower()
-        assert "etag" in allowed.headers["access-control-expose-headers"].lower()
-        assert "access-control-allow-credentials" not in allowed.headers
-
-        preflight = cors.options("/v1/tags", headers={**CORS_ALLOWED, **PREFLIGHT})
-        assert preflight.status_code == 200
-        assert preflight.headers["access-control-allow-origin"] == "https://app.example"
-        assert "GET" in preflight.headers["access-control-allow-methods"]
-
-
-def test_cors_refused_origin_gets_no_allow_origin(engine, seeded):
-    with make_client(engine, cors_origins=["https://app.example"]) as cors:
-        refused = cors.get("/v1/tags", headers=CORS_REFUSED)
-        assert refused.status_code == 200
-        assert "access-control-allow-origin" not in refused.headers
-        preflight = cors.options("/v1/tags", headers={**CORS_REFUSED, **PREFLIGHT})
-        assert "access-control-allow-origin" not in preflight.headers
-
-
-def test_cors_refused_origin_after_an_allowed_one_gets_no_allow_origin(engine, seeded):
-    with make_client(engine, cors_origins=["https://app.example"]) as cors:
-        assert cors.get("/v1/tags", headers=CORS_ALLOWED).status_code == 200
-        refused = cors.get("/v1/tags", headers=CORS_REFUSED)
-        assert refused.status_code == 200
-        assert "access-control-allow-origin" not in refused.headers
-
-
-def test_no_cors_headers_without_configured_origins(client, seeded):
-    response = client.get("/v1/tags", headers={"Origin": "https://app.example"})
-    assert "access-control-allow-origin" not in response.headers
 
 
 # --- settings ----------------------------------------------------------------------------
