@@ -39,6 +39,7 @@ from api.core.settings import Settings, get_settings
 from api.editorial.routers import ADMIN_ROUTERS
 from api.examples import install_examples
 from api.feeds.public import router as feeds_router
+from api.ghost.router import GHOST_ROUTERS
 from api.previews.public import router as previews_router
 from api.search.public import router as search_router
 from api.site.public import router as site_router
@@ -174,6 +175,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     for admin_router in ADMIN_ROUTERS:
         app.include_router(admin_router)
+    for ghost_router in GHOST_ROUTERS:
+        app.include_router(ghost_router)
     install_docs(app)
     if settings.examples:
         install_examples(app)
