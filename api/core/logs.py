@@ -30,7 +30,12 @@ log = logging.getLogger("masthead")
 # tests every request); they speak from WARNING up.
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "aiosmtplib", "alembic", "sqlalchemy")
 # The attributes every LogRecord has; anything else came in `extra=` and is structured data.
-RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# (uvicorn adds `color_message`, its message with terminal colours.)
+RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",
+}
 ACCESS_IN_MESSAGE = frozenset({"method", "route", "status", "duration_ms", "bytes"})
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 SECRETS = re.compile(r"\b(?:mh|whsec)_[A-Za-z0-9_+/=-]{8,}")
