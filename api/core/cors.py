@@ -15,7 +15,18 @@ Preflights are answered by `api.core.edge` with the methods the path really has.
 from enum import Enum
 
 PRIVATE_PREFIXES = ("/v1/admin", "/v1/subscriptions", "/ghost/api/admin")
-PUBLIC_PREFIXES = ("/v1/", "/feeds/", "/ghost/api/content/")
+PUBLIC_PREFIXES = (
+    "/v1/",
+    "/feeds/",
+    "/sitemap",
+    "/oembed",
+    # Ghost's Content API and its legacy prefixes (api.ghost.router.PREFIXES).
+    "/ghost/api/content/",
+    "/ghost/api/v2/content/",
+    "/ghost/api/v3/content/",
+    "/ghost/api/v4/content/",
+    "/ghost/api/canary/content/",
+)
 PUBLIC_PATHS = frozenset({"/", "/openapi.json"})
 PUBLIC_REQUEST_HEADERS = (
     "Accept, Accept-Language, Accept-Version, Content-Type, If-Modified-Since, If-None-Match, "

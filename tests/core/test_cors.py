@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from api.ghost.router import PREFIXES as GHOST_PREFIXES
 from tests.core.problems import assert_problem
 from tests.core.test_http import make_client
 from tests.factories import article, bundle, load, two_of_each
@@ -200,3 +201,13 @@ def test_options_is_204_with_allow(client, path, allow):
 
 def test_options_on_no_route_is_a_404_problem(client):
     assert_problem(client.options("/v1/nothing-here"), 404)
+
+
+@pytest.mark.parametrize("prefix", GHOST_PREFIXES)
+def test_every_ghost_content_prefix_answers_any_origin(
+    cors_client: Any, seeded: None, prefix: str
+) -> None:
+    # Even a refusal (no key: 401) must be readable by a browser on another origin.
+    response = cors_client.get(f"{prefix}/posts/", headers={"Origin": OTHER_ORIGIN})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in response.headers
