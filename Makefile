@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format openapi docs bench soak faults fuzz browser clean
+.PHONY: run test lint format openapi docs bench soak burst faults fuzz browser clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench: $(STAMP)
 # Mixed load with every acknowledged write checked afterwards (bench/soak.py --help).
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+# Simultaneous requests on a cold server; every answer and /healthz timed (bench/burst.py --help).
+burst: $(STAMP)
+	$(BIN)/python bench/burst.py $(BURST_ARGS)
 
 # A throw-away PostgreSQL cluster stopped and started under load (root, pg_createcluster).
 faults: $(STAMP)
