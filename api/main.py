@@ -31,7 +31,7 @@ from api.core.edge import Edge
 from api.core.errors import Problem, install_error_handlers
 from api.core.health import Metrics
 from api.core.health import router as health_router
-from api.core.limits import RequestLimits
+from api.core.limits import RequestLimits, document_request_limits
 from api.core.logs import configure_logging
 from api.core.overload import EXEMPT_PATHS, InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
@@ -234,12 +234,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    document_request_limits(schema)  # NUL characters, bodies that are not JSON or too big
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             # Answered before or around every route: a long query string (every path);
-            # overload, a busy or unreachable database (all but liveness and metrics); a
-            # body that is not valid JSON (every route that takes one).
+            # overload, a busy or unreachable database (all but liveness and metrics).
             responses.setdefault("414", {"description": "Query string too long."})
             if path not in EXEMPT_PATHS:
                 responses.setdefault(
@@ -249,8 +249,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                         "`Retry-After` says when to try again."
                     },
                 )
-            if "requestBody" in operation:
-                responses.setdefault("400", {"description": "The body is not valid JSON."})
             for code, response in responses.items():
                 if code[0] in "45":
                     response["content"] = dict(problem)

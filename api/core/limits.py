@@ -137,3 +137,53 @@ def _nul_location(body: bytes) -> list[str | int] | None:
         return None
 
     return walk(document, [])
+
+
+# What `RequestLimits` refuses, stated in the OpenAPI document (`document_request_limits`).
+NO_NUL = r"^[^\x00]*$"  # any string without U+0000, in ECMA-262 and Python syntax alike
+NUL_IN_URL = "The URL holds a NUL character (%00), which no parameter or path allows"
+SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+SCHEMA_VALUES = ("items", "additionalProperties", "contains")
+
+
+def forbid_nul(schema: Any) -> None:
+    """Give every string of a JSON Schema that no pattern, format or enum already confines
+    the pattern "no NUL", in place (nested properties, items and alternatives too)."""
+    if not isinstance(schema, dict):
+        return
+    types = schema.get("type")
+    is_string = types == "string" or (isinstance(types, list) and "string" in types)
+    if is_string and not {"pattern", "format", "enum", "const"} & schema.keys():
+        schema["pattern"] = NO_NUL
+    for prop in (schema.get("properties") or {}).values():
+        forbid_nul(prop)
+    for key in SCHEMA_LISTS:
+        for branch in schema.get(key) or ():
+            forbid_nul(branch)
+    for key in SCHEMA_VALUES:
+        forbid_nul(schema.get(key))
+
+
+def document_request_limits(document: dict[str, Any]) -> None:
+    """Declare in an OpenAPI document what `RequestLimits` answers before any route: no
+    string may hold NUL (in the URL a 400 on every operation, in a JSON body a 422), a body
+    that is not JSON is a 400 and one over the size limit a 413."""
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        forbid_nul(schema)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") in ("path", "query"):
+                    forbid_nul(parameter.get("schema"))
+            responses = operation["responses"]
+            body = operation.get("requestBody")
+            if body is None:
+                responses.setdefault("400", {"description": f"{NUL_IN_URL}."})
+                continue
+            for media in body.get("content", {}).values():
+                forbid_nul(media.get("schema"))
+            responses.setdefault("400", {"description": f"{NUL_IN_URL}, or the body is not JSON."})
+            responses.setdefault("413", {"description": "The body is over the size limit."})
+            responses.setdefault("422", {"description": "Invalid input (NUL in a string too)."})
