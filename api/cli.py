@@ -206,6 +206,8 @@ def serve(
     """Migrate the database, load the demo content when empty, and serve the API."""
     import uvicorn
 
+    from api.core.wire import HTTP_PROTOCOL
+
     settings = settings_or_exit()
     engine = make_engine(settings)
     migrations.upgrade(engine)
@@ -228,6 +230,8 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=False,
+        # uvicorn's own 400 (a request it cannot parse) as a problem document too.
+        http=HTTP_PROTOCOL,
         # A loaded small host can take longer than uvicorn's 5 s to answer the supervisor.
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
