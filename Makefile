@@ -6,15 +6,30 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint format openapi docs bench soak burst faults fuzz browser clean
 
-$(STAMP): requirements-dev.lock pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	@touch $(STAMP)
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
+# The first `make run` or `make test` builds .venv, saying what it does at each step.
+$(STAMP): requirements-dev.lock pyproject.toml
+	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; \
+	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: $(PYTHON) -m venv failed" \
+	  "(on Debian and Ubuntu: apt install python3-venv)" >&2; exit 1; }; }
+	@echo "==> upgrading pip in $(VENV)"
+	@$(PIP) install --quiet --upgrade pip
+	@echo "==> installing the $$(grep -c '==' requirements-dev.lock) pinned dependencies" \
+	  "of requirements-dev.lock (a minute or two the first time)"
+	@$(PIP) install --progress-bar on -r requirements-dev.lock
+	@echo "==> installing Masthead itself (editable: the \`masthead\` command)"
+	@$(PIP) install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "==> $(VENV) is ready"
+
+# `make run PORT=9000` or `PORT=9000 make run`; HOST likewise (0.0.0.0 to listen on every
+# interface). `masthead serve` says as it migrates and loads the demo content, then where to go.
 run: $(STAMP)
-	$(BIN)/masthead serve --host 127.0.0.1 --port 8000
+	@echo "==> masthead serve --host $(HOST) --port $(PORT)"
+	@$(BIN)/masthead serve --host "$(HOST)" --port "$(PORT)"
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check api tests alembic $(wildcard bench)

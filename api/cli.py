@@ -1,8 +1,15 @@
-"""The `masthead` command."""
+"""The `masthead` command.
 
+An operator's mistake (a bad setting or argument, a database out of reach, a bad migration
+revision) ends in one line on stderr naming the cause and what to fix, and a non-zero exit;
+tracebacks only with `masthead --debug` or MASTHEAD_LOG_LEVEL=debug.
+"""
+
+import contextlib
 import gc
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +18,8 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own click
+from typer.exceptions import Abort, TyperException
 
 from api.auth.cli import tokens_app
 from api.core import migrations
@@ -18,18 +27,105 @@ from api.core.db import make_engine, make_sessionmaker, refresh_planner_statisti
 from api.core.settings import Settings, SettingsError, load_settings
 from api.importers import ImportSource
 
-app = typer.Typer(help="Masthead: a headless JSON content API.", no_args_is_help=True)
-db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(tokens_app, name="tokens")
 err = Console(stderr=True)
-DEMO_BUNDLE = Path(__file__).parent / "demo" / "seed.json"
+
+
+def say(message: str) -> None:
+    """One line on stderr, as written (never wrapped to the terminal's width, no markup)."""
+    err.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    """Print `masthead: message` as one line on stderr (never wrapped to the terminal's width)."""
-    err.print(f"masthead: {message}", highlight=False, markup=False, soft_wrap=True)
+    """Print `masthead: message` as one line on stderr and exit with `code`."""
+    say(f"masthead: {message}")
     return typer.Exit(code)
+
+
+def debugging() -> bool:
+    return DEBUG["on"] or os.environ.get("MASTHEAD_LOG_LEVEL", "").lower() == "debug"
+
+
+DEBUG = {"on": False}
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An exception that escaped a command, as one line for an operator."""
+    from alembic.util import CommandError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, CommandError):
+        return (
+            f"migration: {exc} (the REVISION argument: a revision listed by "
+            "`masthead db history`, `head`, `base`, or a step such as -1)"
+        )
+    if isinstance(exc, DBAPIError):
+        cause = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        try:
+            url = make_url(load_settings().database_url).render_as_string(hide_password=True)
+        except SettingsError:
+            url = "?"
+        if exc.statement is None or exc.connection_invalidated:
+            return f"cannot reach the database {url}: {cause} (check MASTHEAD_DATABASE_URL)"
+        return f"the database {url} failed: {cause} (MASTHEAD_DATABASE_URL)"
+    if isinstance(exc, OSError) and exc.filename:
+        try:
+            database = load_settings().database_url
+        except SettingsError:
+            database = ""
+        hint = " (check MASTHEAD_DATABASE_URL)" if str(exc.filename) in database else ""
+        return f"{exc.strerror or type(exc).__name__}: {exc.filename}{hint}"
+    detail = str(exc).strip().splitlines()
+    return (
+        f"{type(exc).__name__}: {detail[0] if detail else 'no detail'} "
+        "(run `masthead --debug ...` for the traceback)"
+    )
+
+
+class MastheadCommand(typer.Typer):
+    """A Typer app whose errors are one line each (see the module's docstring)."""
+
+    def __call__(self, args: list[str] | None = None, prog_name: str | None = None) -> Any:
+        command = typer.main.get_command(self)
+        try:
+            code = command.main(args, prog_name, standalone_mode=False)
+        except NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "masthead"
+            message = " ".join(exc.format_message().split()).rstrip(".")
+            say(f"masthead: {message} (see `{where} --help`)")
+            sys.exit(exc.exit_code)
+        except TyperException as exc:
+            say(f"masthead: {exc.format_message()}")
+            sys.exit(exc.exit_code)
+        except Abort:
+            say("masthead: aborted")
+            sys.exit(1)
+        except Exception as exc:
+            if debugging():
+                raise
+            say(f"masthead: {describe_failure(exc)}")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+app = MastheadCommand(help="Masthead: a headless JSON content API.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
+DEMO_BUNDLE = Path(__file__).parent / "demo" / "seed.json"
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected failure.")
+    ] = False,
+) -> None:
+    """Masthead: a headless JSON content API."""
+    DEBUG["on"] = debug
 
 
 def settings_or_exit() -> Settings:
@@ -55,6 +151,17 @@ def db_downgrade(
     engine = make_engine(settings_or_exit())
     migrations.downgrade(engine, revision)
     typer.echo(f"database at {migrations.current_revision(engine)}")
+
+
+@db_app.command("history")
+def db_history() -> None:
+    """List the migrations, oldest first (their ids are what `db downgrade` takes)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrations.alembic_config("sqlite://"))
+    for revision in reversed(list(script.walk_revisions())):
+        head = " (head)" if revision.is_head else ""
+        typer.echo(f"{revision.revision}\t{(revision.doc or '').splitlines()[0]}{head}")
 
 
 @db_app.command("current")
@@ -145,9 +252,12 @@ def import_command(
         return
     try:
         data = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read the bundle FILE {file}: {exc.strerror or exc}", 1) from None
+    try:
         raw = orjson.loads(data)
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise fail(f"cannot read bundle: {exc}", 1) from None
+    except orjson.JSONDecodeError as exc:
+        raise fail(f"the bundle FILE {file} is not JSON: {exc}", 1) from None
     try:
         report = run_import(settings, raw, show_progress=err.is_terminal)
     except ProblemError as exc:
@@ -177,6 +287,45 @@ def export_command(
         err.print(f"wrote {file}")
 
 
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (one SQLite file).")],
+    force: Annotated[bool, typer.Option(help="Replace PATH if it exists.")] = False,
+) -> None:
+    """Copy the SQLite database, consistently, while the server runs (SQLite only)."""
+    from api.core.backup import BackupError, backup
+
+    settings = settings_or_exit()
+    try:
+        written = backup(settings.database_url, path, force=force)
+    except BackupError as exc:
+        raise fail(str(exc), 1) from None
+    say(f"backed up to {written} ({written.stat().st_size} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A file written by `masthead backup`.")],
+    force: Annotated[
+        bool, typer.Option(help="Replace the content of an existing database.")
+    ] = False,
+) -> None:
+    """Replace the SQLite database's content with a backup's, in one step (SQLite only)."""
+    from api.core.backup import BackupError, restore
+
+    settings = settings_or_exit()
+    try:
+        target = restore(settings.database_url, path, force=force)
+    except BackupError as exc:
+        raise fail(str(exc), 1) from None
+    engine = make_engine(settings)
+    try:
+        migrations.upgrade(engine)
+        say(f"restored {path} into {target} (migration {migrations.current_revision(engine)})")
+    finally:
+        engine.dispose()
+
+
 def load_demo_if_empty(settings: Settings) -> bool:
     """Load the seed page's content when the database has no articles at all."""
     from sqlalchemy import func, select
@@ -189,6 +338,62 @@ def load_demo_if_empty(settings: Settings) -> bool:
             return False
     run_import(settings, orjson.loads(DEMO_BUNDLE.read_bytes()), show_progress=False)
     return True
+
+
+def sample_article(settings: Settings) -> str | None:
+    """A published article's slug to show on start-up: the demo's, else the newest."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from api.articles.models import Article, ArticleStatus
+
+    demo = [
+        a["slug"]
+        for a in orjson.loads(DEMO_BUNDLE.read_bytes())["articles"]
+        if a.get("kind", "article") == "article"  # pages are not under /v1/articles
+    ]
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            visible = select(col(Article.slug)).where(
+                col(Article.status) == ArticleStatus.published,
+                col(Article.deleted_at).is_(None),
+                col(Article.published_at) <= utcnow(),
+            )
+            slug = session.scalar(visible.where(col(Article.slug).in_(demo)).limit(1))
+            return slug or session.scalar(
+                visible.order_by(col(Article.published_at).desc()).limit(1)
+            )
+    finally:
+        engine.dispose()
+
+
+def masthead_command() -> str:
+    """How the operator runs this command, for the hints printed on start-up."""
+    ran = Path(sys.argv[0])
+    if ran.name == "masthead" and shutil.which("masthead") != str(ran.resolve()):
+        try:
+            return str(ran.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(ran)
+    return "masthead"
+
+
+def where_to_start(base: str, article: str | None) -> list[str]:
+    lines = [
+        "",
+        f"Masthead is serving at {base}/",
+        f"  {base}/          the API's entry points",
+        f"  {base}/docs      interactive documentation (also /redoc)",
+    ]
+    if article:
+        lines.append(f"  {base}/v1/articles/{article}")
+    lines += [
+        "An editor token for the admin API (shown once):",
+        f"  {masthead_command()} tokens create --name you --role editor",
+        "",
+    ]
+    return lines
 
 
 @app.command("serve")
@@ -207,14 +412,24 @@ def serve(
     import uvicorn
 
     from api.core.wire import HTTP_PROTOCOL
+    from api.subscriptions.outbox import SERVED_AT, refuse_to_lose_mail
 
     settings = settings_or_exit()
+    if problem := refuse_to_lose_mail(settings):
+        raise fail(problem, 2)
     engine = make_engine(settings)
+    say(f"migrating {engine.url.render_as_string(hide_password=True)}")
     migrations.upgrade(engine)
+    say(f"database at migration {migrations.current_revision(engine)}")
     refresh_planner_statistics(engine)
     engine.dispose()
     if demo and load_demo_if_empty(settings):
-        err.print("loaded the demo content (seed page)")
+        say("loaded the demo content (api/demo/seed.json)")
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    base = f"http://{f'[{shown_host}]' if ':' in shown_host else shown_host}:{port}"
+    # Emails link to the configured public URL; without one, to this server (see outbox).
+    os.environ[SERVED_AT] = base
+    hints = where_to_start(base, sample_article(settings))
     if examples:
         from api.examples import EXAMPLES
 
@@ -222,19 +437,38 @@ def serve(
             raise fail(f"--examples: {EXAMPLES} does not exist; run from a checkout", 2)
         # The app reads its settings from the environment (api.asgi), in every worker.
         os.environ["MASTHEAD_EXAMPLES"] = "true"
-        err.print(f"the seed page, built on the API: http://{host}:{port}/examples/seed-page/")
-    uvicorn.run(
-        "api.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        proxy_headers=False,
+        hints.insert(-3, f"  {base}/examples/seed-page/   the seed page, built on the API")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": settings.log_level,
+        "proxy_headers": False,
         # uvicorn's own 400 (a request it cannot parse) as a problem document too.
-        http=HTTP_PROTOCOL,
+        "http": HTTP_PROTOCOL,
         # A loaded small host can take longer than uvicorn's 5 s to answer the supervisor.
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
-    )
+        "timeout_worker_healthcheck": settings.worker_healthcheck_seconds,
+    }
+    if workers > 1:
+        for line in hints:
+            say(line)
+        uvicorn.run("api.asgi:app", **options)
+        return
+
+    class TalkingServer(uvicorn.Server):
+        """Says where to start once it listens (after uvicorn's own lines)."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                for line in hints:
+                    say(line)
+
+    server = TalkingServer(uvicorn.Config("api.asgi:app", **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)
 
 
 @app.command("openapi")

@@ -35,6 +35,22 @@ BACKENDS = [
 ]
 
 
+PG_SKIPPED = (
+    "the PostgreSQL half of the database tests was skipped: MASTHEAD_TEST_DATABASE_URL is not "
+    "set (e.g. MASTHEAD_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"databases: SQLite{', PostgreSQL' if PG_URL else ''}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say why tests were skipped, last, where `make test`'s reader looks."""
+    if not PG_URL:
+        terminalreporter.write_line(PG_SKIPPED, yellow=True)
+
+
 @contextmanager
 def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
     """A brand-new empty database; dropped afterwards."""

@@ -49,6 +49,10 @@ class TokenPublic(BaseModel):
     expires_at: datetime | None = Field(description="When it stops working, or null.")
     revoked_at: datetime | None = Field(description="When it was revoked, or null.")
     use_count: int = Field(description="Public requests made with it (content keys).")
+    last_used_at: datetime | None = Field(
+        description="When it was last used, or null if never: to the request for content "
+        "keys, to the minute for admin tokens."
+    )
 
 
 class TokenIssued(TokenPublic):
@@ -66,6 +70,7 @@ def token_public(token: ApiToken) -> dict[str, Any]:
         "expires_at": token.expires_at,
         "revoked_at": token.revoked_at,
         "use_count": token.use_count,
+        "last_used_at": token.last_used_at,
     }
 
 

@@ -55,5 +55,5 @@ class ContentKeys:
             token = find_usable_token(session, key, state.clock())
             if token is None or token.role != Role.content:
                 return False
-            count_content_key_use(session, token.id)
+            count_content_key_use(session, token.id, state.clock())
             return True

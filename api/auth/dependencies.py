@@ -5,25 +5,41 @@ a role requirement, so no admin endpoint can be mounted unguarded by accident.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from api.auth.models import ROLE_RANK, Role
-from api.auth.service import Principal, find_usable_token
+from api.auth.service import Principal, find_usable_token, last_use_is_stale, record_last_use
 from api.core.db import NowDep, SessionDep, mark_failed
 from api.core.errors import Forbidden, Unauthorized, problem_responses
 from api.editorial.http import ADMIN_CACHE_CONTROL
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="masthead-admin"'}
 ROLE_MARK = "_masthead_required_role"
+log = logging.getLogger("masthead.auth")
 
 
-def authenticate(request: Request, session: SessionDep, now: NowDep) -> Principal:
+def _note_last_use(factory: sessionmaker[Session], token_id: str, now: datetime) -> None:
+    """After the answer, in a short transaction of its own; a failure only loses the note."""
+    try:
+        with factory() as session, session.begin():
+            record_last_use(session, token_id, now)
+    except SQLAlchemyError as exc:
+        log.warning("token %s: last use not recorded: %s", token_id, type(exc).__name__)
+
+
+def authenticate(
+    request: Request, session: SessionDep, now: NowDep, background: BackgroundTasks
+) -> Principal:
     """The caller behind `Authorization: Bearer …`, or 401 (missing, bad, revoked, expired)."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
@@ -41,6 +57,8 @@ def authenticate(request: Request, session: SessionDep, now: NowDep) -> Principa
             headers={"WWW-Authenticate": BEARER_CHALLENGE["WWW-Authenticate"]
                      + ', error="invalid_token"'},
         )  # fmt: skip
+    if last_use_is_stale(token, now):
+        background.add_task(_note_last_use, request.app.state.sessionmaker, token.id, now)
     return Principal(token.id, token.name, Role(token.role))
 
 

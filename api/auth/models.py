@@ -35,3 +35,5 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     use_count: int = 0
+    # When it last authenticated; kept to the minute for admin tokens (see auth.service).
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

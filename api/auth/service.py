@@ -5,7 +5,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -40,8 +40,8 @@ def issue_token(
     """Create a named token; returns the row and the token, which is never retrievable again."""
     if session.scalars(select(ApiToken).where(col(ApiToken.name) == name)).first():
         raise Conflict(
-            f"A token named `{name}` already exists: choose another name, or revoke it "
-            "first (`masthead tokens revoke NAME`)."
+            f"A token named `{name}` already exists: choose another name (a name stays "
+            "with its token, even revoked, for the audit log)."
         )
     if expires_at is not None:
         expires_at = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
@@ -108,10 +108,33 @@ def find_usable_token(session: Session, raw: str, now: datetime) -> ApiToken | N
     return token if usable(token, now) else None
 
 
-def count_content_key_use(session: Session, token_id: str) -> None:
+def count_content_key_use(session: Session, token_id: str, now: datetime) -> None:
     """One more public request made with this content key (an atomic increment)."""
     session.execute(
         update(ApiToken)
         .where(col(ApiToken.id) == token_id)
-        .values(use_count=col(ApiToken.use_count) + 1)
+        .values(use_count=col(ApiToken.use_count) + 1, last_used_at=now)
+    )
+
+
+# An admin token's last use is kept to this precision: at most one write per token per
+# minute, never one per request.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def last_use_is_stale(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION
+
+
+def record_last_use(session: Session, token_id: str, now: datetime) -> None:
+    """Note that the token was used at `now`, unless a use in the last minute was noted
+    (by another request or worker) since it was read."""
+    session.execute(
+        update(ApiToken)
+        .where(
+            col(ApiToken.id) == token_id,
+            col(ApiToken.last_used_at).is_(None)
+            | (col(ApiToken.last_used_at) <= now - LAST_USE_PRECISION),
+        )
+        .values(last_used_at=now)
     )

@@ -33,6 +33,7 @@ def api_index(request: Request) -> Any:
             "json": f"{base}/feeds/feed.json",
         },
         "docs": f"{base}/docs",
+        "redoc": f"{base}/redoc",
         "openapi": f"{base}/openapi.json",
     }
     return json_response(

@@ -14,7 +14,10 @@ class Settings(BaseSettings):
     )
 
     environment: Literal["development", "test", "production"] = Field(
-        "development", description="`production` refuses development defaults for secrets."
+        "development",
+        description="`production` refuses development defaults for secrets, and sign-ups "
+        "without SMTP; `development` prints outgoing email to the console when there is no "
+        "SMTP server.",
     )
     database_url: str = Field(
         "sqlite:///./data/masthead.db",
@@ -83,6 +86,9 @@ class Settings(BaseSettings):
         4096, ge=16, le=1_000_000, description="Most responses each worker keeps cached."
     )
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for email.")
+    signups_enabled: bool = Field(
+        True, description="Accept newsletter sign-ups (`POST /v1/subscriptions`; 404 when off)."
+    )
     redis_url: str | None = Field(None, description="redis://host:port for shared limits.")
     secret_key: str = Field(
         "development-secret-change-me", min_length=16, description="Signs email tokens."

@@ -8,6 +8,8 @@ once).
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -109,8 +111,43 @@ def _renderable(session: Session, message: OutboxMessage, lease: datetime) -> Cl
     )
 
 
+# `masthead serve` sets this to its own address, which links use when MASTHEAD_PUBLIC_URL is
+# not set (so `make run PORT=9000` mails links that work).
+SERVED_AT = "_MASTHEAD_SERVED_AT"
+
+
 def public_base(settings: Settings) -> str:
-    return str(settings.public_url or "http://localhost:8000").rstrip("/")
+    return str(settings.public_url or os.environ.get(SERVED_AT) or "http://localhost:8000").rstrip(
+        "/"
+    )
+
+
+def refuse_to_lose_mail(settings: Settings) -> str | None:
+    """Why the server must not start: in production, sign-ups with nowhere to send email."""
+    if settings.environment == "production" and settings.signups_enabled and not settings.smtp_url:
+        return (
+            "invalid setting MASTHEAD_SMTP_URL: production needs an SMTP server to send "
+            "sign-up confirmations (or set MASTHEAD_SIGNUPS_ENABLED=false)"
+        )
+    return None
+
+
+def show_on_console(message: EmailMessage) -> None:
+    """Development without SMTP: the whole email, links readable, on standard output. The one
+    place an address is shown; never logged, never outside development."""
+    body = message.get_body(("plain",))
+    text = body.get_content() if isinstance(body, EmailMessage) else str(message.get_payload())
+    headers = "".join(
+        f"{name}: {message[name]}\n"
+        for name in ("From", "To", "Subject", "List-Unsubscribe")
+        if message[name]
+    )
+    rule = "-" * 20
+    sys.stdout.write(
+        f"{rule} email (development, MASTHEAD_SMTP_URL not set: shown, not sent) {rule}\n"
+        f"{headers}\n{text.rstrip()}\n{rule} end of email {rule}\n"
+    )
+    sys.stdout.flush()
 
 
 def render_confirmation(mail: ClaimedMail, settings: Settings, clock: Clock) -> EmailMessage:
@@ -147,9 +184,13 @@ def render_confirmation(mail: ClaimedMail, settings: Settings, clock: Clock) -> 
 
 
 async def send_email(message: EmailMessage, settings: Settings) -> None:
-    """Over SMTP when `smtp_url` is set (smtps:// for implicit TLS), else to the log."""
+    """Over SMTP when `smtp_url` is set (smtps:// for implicit TLS); without it, shown on the
+    console in development and dropped elsewhere (production refuses to start so)."""
     if not settings.smtp_url:
-        log.info("email (no MASTHEAD_SMTP_URL; not sent):\n%s", message.as_string())
+        if settings.environment == "development":
+            show_on_console(message)
+        else:
+            log.warning("email %s dropped: MASTHEAD_SMTP_URL is not set", message["Message-ID"])
         return
     url = urlsplit(settings.smtp_url)
     implicit_tls = url.scheme == "smtps"

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from api.core.db import NowDep, SessionDep
-from api.core.errors import BadRequest, problem_responses
+from api.core.errors import BadRequest, NotFound, problem_responses
 from api.core.http import reject_unknown_query
 from api.core.ratelimits import client_address, client_network
 from api.core.settings import Settings
@@ -110,7 +110,7 @@ Token = Annotated[
     "",
     status_code=202,
     response_model=SignupAccepted,
-    responses=problem_responses(413, 422, 429, 503),
+    responses=problem_responses(404, 413, 422, 429, 503),
     summary="Sign up for the newsletter",
 )
 def create_subscription(
@@ -124,8 +124,11 @@ def create_subscription(
     its link is opened. The answer is the same for new, pending, confirmed and unsubscribed
     addresses. A 202 means the sign-up and its consent record are stored; when the database
     is unavailable or busy the answer is a 503 with `Retry-After` and nothing is stored.
-    Rate-limited per client address and per email (429 with `Retry-After`)."""
+    Rate-limited per client address and per email (429 with `Retry-After`). A 404 when
+    this server does not take sign-ups (`MASTHEAD_SIGNUPS_ENABLED=false`)."""
     settings: Settings = request.app.state.settings
+    if not settings.signups_enabled:
+        raise NotFound("This server does not take newsletter sign-ups.")
     address = client_address(request, settings.trusted_proxies)
     request.app.state.signup_limiter.check(address, data.email, now)
     # The same statements for every address (see `record_signup`); the session commits

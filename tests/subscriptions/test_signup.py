@@ -11,7 +11,6 @@ from sqlalchemy import select
 from api.core.db import make_sessionmaker
 from api.events.models import OutboxEvent
 from api.subscriptions.models import (
-    OutboxMessage,
     Subscriber,
     SubscriptionConsent,
 )
@@ -310,15 +309,3 @@ def test_unsubscribe_describe_redirects_with_the_token(app: Any, inbox: Inbox) -
     location = urlsplit(response.headers["location"])
     assert parse_qs(location.query)["status"] == ["confirm"]
     assert parse_qs(location.query)["token"] == [link.split("token=", 1)[1]]
-
-
-def test_without_smtp_the_mail_is_logged(
-    app: Any, caplog: pytest.LogCaptureFixture, engine: Any
-) -> None:
-    app.state.settings = app.state.settings.model_copy(update={"smtp_url": None})
-    with TestClient(app) as client:
-        signup(client)
-    with caplog.at_level("INFO", logger="masthead.mail"):
-        assert deliver(app) == 1
-    assert "List-Unsubscribe-Post" in caplog.text
-    assert [m.status for m in rows(engine, OutboxMessage)] == ["sent"]
