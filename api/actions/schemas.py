@@ -6,6 +6,7 @@ from sqlalchemy import Row
 
 from api.actions.models import Action, ActionKind, action_is_active
 from api.bundle.schemas import ActionItem
+from api.core.timestamps import RANGE as TIME_RANGE
 from api.editorial.schemas import SLUG, ServerStamped, Stamped, describe, update_model
 
 
@@ -54,8 +55,9 @@ describe(ActionCreate, {
     "slug": SLUG, "kind": "What the reader is asked to do.", "title": "The call to action.",
     "description": "Longer explanation (plain text).",
     "url": "Where the action happens (absolute http(s) URL).",
-    "organisation": "Who runs it.", "starts_at": "Start of the window (RFC 3339).",
-    "ends_at": "End of the window (RFC 3339), after `starts_at` (422 otherwise); null = "
+    "organisation": "Who runs it.",
+    "starts_at": f"Start of the window (RFC 3339 with an offset, {TIME_RANGE} in UTC).",
+    "ends_at": "End of the window (likewise), after `starts_at` (422 otherwise); null = "
     "open-ended.",
 })  # fmt: skip
 

@@ -39,8 +39,8 @@ from api.core.listing import (
     parse_fields,
     parse_slugs,
     slug_list_param,
-    utc_bound,
 )
+from api.core.timestamps import TimeBound
 from api.site.service import SiteView, load_site
 
 router = APIRouter(
@@ -236,13 +236,13 @@ def list_published_articles(
         str | None, Query(max_length=200, description="Full-text filter (see /v1/search).")
     ] = None,
     published_after: Annotated[
-        datetime | None, Query(description="Only articles published after this time.")
+        TimeBound | None, Query(description="Only articles published after this time.")
     ] = None,
     published_before: Annotated[
-        datetime | None, Query(description="Only articles published before this time.")
+        TimeBound | None, Query(description="Only articles published before this time.")
     ] = None,
     updated_after: Annotated[
-        datetime | None, Query(description="Only articles changed after this time.")
+        TimeBound | None, Query(description="Only articles changed after this time.")
     ] = None,
 ) -> Response:
     """Published articles, newest first. Filters combine with AND; a comma-separated filter
@@ -255,9 +255,9 @@ def list_published_articles(
         authors=parse_slugs(author, "author"),
         lang=lang,
         q=q,
-        published_after=utc_bound(published_after, "published_after"),
-        published_before=utc_bound(published_before, "published_before"),
-        updated_after=utc_bound(updated_after, "updated_after"),
+        published_after=published_after,
+        published_before=published_before,
+        updated_after=updated_after,
     )
     return published_list_response(
         request,

@@ -9,6 +9,8 @@ from api.articles.models import Article, ArticleKind, Citation
 from api.articles.reads import ArticleView, CitationView
 from api.authors.schemas import AuthorPublic, author_public
 from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
+from api.core.timestamps import RANGE as TIME_RANGE
+from api.core.timestamps import Timestamp
 from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
 from api.site.service import SiteView, frontend_url
 from api.sources.schemas import SourceRef, source_ref
@@ -254,6 +256,8 @@ class PublishRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    published_at: datetime | None = Field(
-        None, description="Publication time (RFC 3339); in the future = scheduled."
+    published_at: Timestamp | None = Field(
+        None,
+        description=f"Publication time (RFC 3339 with an offset, {TIME_RANGE} in UTC); in "
+        "the future = scheduled.",
     )

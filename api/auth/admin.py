@@ -14,6 +14,7 @@ from api.core.db import NowDep, SessionDep
 from api.core.envelopes import ItemEnvelope
 from api.core.errors import problem_responses
 from api.core.http import reject_unknown_query
+from api.core.timestamps import Timestamp
 from api.editorial.audit import record
 from api.editorial.http import admin_response, item_response
 
@@ -34,8 +35,10 @@ class TokenCreate(BaseModel):
 
     name: TokenName = Field(description="Unique name, shown in the audit log.")
     role: Role = Field(description="`contributor`, `editor`, `admin`, or `content` (partners).")
-    expires_at: datetime | None = Field(
-        None, description="When it stops working (in the future; 422 otherwise), or never."
+    expires_at: Timestamp | None = Field(
+        None,
+        description="When it stops working (RFC 3339 with an offset, in the future; 422 "
+        "otherwise), or never.",
     )
 
 

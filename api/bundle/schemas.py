@@ -1,7 +1,6 @@
 """The content bundle (CONTRACT §7): one JSON document carrying every resource."""
 
 import contextlib
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,6 +13,7 @@ from pydantic import (
 )
 
 from api.actions.models import ActionKind
+from api.core.timestamps import Timestamp
 from api.core.urls import HttpUrlStr
 from api.sources.models import SourceKind
 
@@ -55,8 +55,8 @@ class BundleItem(BaseModel):
 
     id: Id | None = None
     slug: Slug | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 class AuthorItem(BundleItem):
@@ -88,8 +88,8 @@ class ActionItem(BundleItem):
     description: str | None = Field(None, max_length=5000)
     url: HttpUrlStr
     organisation: str | None = Field(None, max_length=200)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
 
     @model_validator(mode="after")
     def window_in_order(self) -> "ActionItem":
@@ -124,8 +124,8 @@ class ArticleItem(BundleItem):
     body_markdown: str | None = Field(None, max_length=2_000_000)
     lang: Lang = "en"
     status: Literal["draft", "published", "scheduled"] = "draft"
-    published_at: datetime | None = None
-    deleted_at: datetime | None = None
+    published_at: Timestamp | None = None
+    deleted_at: Timestamp | None = None
     canonical_url: HttpUrlStr | None = None
     feature_image: FeatureImageItem | None = None
     authors: list[Slug] = Field(default_factory=list, max_length=50)

@@ -1,7 +1,6 @@
 """Query parameters shared by every list endpoint, declared once for OpenAPI."""
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -78,17 +77,3 @@ def slug_list_param(what: str) -> object:
 def sparse(item: dict[str, Any], fields: frozenset[str] | None) -> dict[str, Any]:
     """Keep only the requested fields (`fields=`), or everything when none were asked for."""
     return item if fields is None else {k: v for k, v in item.items() if k in fields}
-
-
-def utc_bound(value: datetime | None, param: str) -> datetime | None:
-    """A date filter as UTC; times that cannot be expressed in UTC are a 422, not a 500."""
-    if value is None:
-        return None
-    try:
-        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise Unprocessable(
-            f"`{param}` is outside the supported range of times.",
-            errors=[{"loc": ["query", param], "msg": "time out of range"}],
-        ) from None
-    return moment
