@@ -337,6 +337,13 @@ def load_demo_if_empty(settings: Settings) -> bool:
         if session.scalar(select(func.count()).select_from(Article)):
             return False
     run_import(settings, orjson.loads(DEMO_BUNDLE.read_bytes()), show_progress=False)
+    from api.demo import save_demo_site
+
+    engine = make_engine(settings)
+    try:
+        save_demo_site(engine)  # the publication's name, URL and menus
+    finally:
+        engine.dispose()
     return True
 
 

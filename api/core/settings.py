@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         "Yes, send me the newsletter. I have read and accept the privacy policy.",
         description="The consent text the sign-up form shows; its hash is kept as proof.",
     )
+    privacy_page_slug: str | None = Field(
+        "privacy-policy",
+        max_length=200,
+        description="Slug of the privacy-policy page: each sign-up's consent record names "
+        "this page and its revision when it is published (empty: none).",
+    )
     subscription_confirm_redirect: AnyHttpUrl | None = Field(
         None, description="Landing page for confirmation links (303 with `?status=`)."
     )

@@ -54,6 +54,14 @@ class ConsentRecord(BaseModel):
     """One sign-up's consent: what was agreed to, where and when, and what became of it."""
 
     policy_version: str = Field(description="Version of the privacy policy agreed to.")
+    policy_page_id: str | None = Field(
+        description="Id of the privacy-policy page (`MASTHEAD_PRIVACY_PAGE_SLUG`) published "
+        "at sign-up; null when none was (or the page was deleted for good since)."
+    )
+    policy_page_revision: int | None = Field(
+        description="That page's revision number at sign-up (see its revisions in the admin "
+        "API); 0 when it had none (imported and not edited since); null without a page."
+    )
     wording_hash: str = Field(
         description="SHA-256 (hex) of the consent wording the form showed, bound to the "
         "policy version: proof of the exact text agreed to."

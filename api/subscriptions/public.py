@@ -137,6 +137,7 @@ def create_subscription(
         session,
         email=data.email,
         policy_version=data.policy_version,
+        policy_page_slug=settings.privacy_page_slug,
         consent_wording_hash=wording_hash(
             settings.subscription_consent_wording, data.policy_version
         ),

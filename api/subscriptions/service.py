@@ -9,10 +9,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import (
     Boolean,
     Row,
+    ScalarSelect,
     Select,
     and_,
     bindparam,
     case,
+    func,
     insert,
     literal,
     or_,
@@ -22,10 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from api.articles.models import Article, ArticleKind
+from api.articles.service import visible_at
 from api.core.db import insert_on_conflict, new_id
 from api.core.errors import BadRequest, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
 from api.core.tables import table_of
+from api.editorial.models import ArticleRevision
 from api.events.service import emit
 from api.subscriptions.models import (
     OutboxMessage,
@@ -40,6 +45,8 @@ MAX_EMAIL_LENGTH = 254
 # What a consent record shows an admin: what was agreed to, where, when, and its fate.
 CONSENT_FIELDS = (
     "policy_version",
+    "policy_page_id",
+    "policy_page_revision",
     "wording_hash",
     "source",
     "lists",
@@ -174,11 +181,37 @@ def _queue_confirmation(
     return session.execute(statement).first() is not None
 
 
+ARTICLES = table_of(Article)
+REVISIONS = table_of(ArticleRevision)
+
+
+def _policy_page(slug: str | None, now: datetime) -> tuple[ScalarSelect[Any], ScalarSelect[Any]]:
+    """The published privacy-policy page's id and its current revision number (0 when it has
+    none: imported and not edited since), as subqueries of the consent's insert: NULL both
+    when no page of that slug is published, so every sign-up runs the same statement."""
+    page = and_(
+        ARTICLES.c.slug == bindparam("policy_page_slug", slug or None, ARTICLES.c.slug.type),
+        visible_at(
+            bindparam("policy_page_now", now, ARTICLES.c.published_at.type), ArticleKind.page
+        ),
+    )
+    page_id = select(ARTICLES.c.id).where(page).scalar_subquery()
+    revision = (
+        select(func.coalesce(func.max(REVISIONS.c.number), 0))
+        .select_from(ARTICLES.outerjoin(REVISIONS, REVISIONS.c.article_id == ARTICLES.c.id))
+        .where(page)
+        .group_by(ARTICLES.c.id)
+        .scalar_subquery()
+    )
+    return page_id, revision
+
+
 def record_signup(
     session: Session,
     *,
     email: str,
     policy_version: str,
+    policy_page_slug: str | None = None,
     consent_wording_hash: str,
     source: str,
     lists: list[str],
@@ -196,8 +229,12 @@ def record_signup(
 
     Confirmed addresses keep their status and lists (their new consent is recorded, no
     email is queued); a burst of sign-ups for one pending address queues one email
-    (another only once `resend_after` has passed since the last was sent)."""
+    (another only once `resend_after` has passed since the last was sent).
+
+    The consent names the published privacy-policy page of `policy_page_slug` and its
+    revision, when there is one."""
     subscriber_id, status, unsubscribed_at = _upsert_subscriber(session, email, lists, now)
+    policy_page_id, policy_page_revision = _policy_page(policy_page_slug, now)
     recent = _confirmation_recently_queued(
         session, subscriber_id, now, resend_after, unsubscribed_at
     )
@@ -206,6 +243,8 @@ def record_signup(
             id=new_id(),
             subscriber_id=subscriber_id,
             policy_version=policy_version,
+            policy_page_id=policy_page_id,
+            policy_page_revision=policy_page_revision,
             wording_hash=consent_wording_hash,
             source=source,
             lists=lists,

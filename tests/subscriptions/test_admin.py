@@ -120,6 +120,8 @@ def test_erasure_removes_personal_data_for_good(
 
 CONSENT_KEYS = {
     "policy_version",
+    "policy_page_id",
+    "policy_page_revision",
     "wording_hash",
     "source",
     "lists",
@@ -150,6 +152,8 @@ def assert_consent_records(consents: list[dict[str, Any]], app: Any) -> None:
     newest, first = consents
     assert newest == {
         "policy_version": "2026-07",
+        "policy_page_id": None,  # no privacy-policy page published (see test_policy_page)
+        "policy_page_revision": None,
         "wording_hash": wording_hash(app.state.settings.subscription_consent_wording, "2026-07"),
         "source": "=1+1",
         "lists": ["a", "b"],
@@ -196,6 +200,8 @@ def test_csv_has_a_row_per_consent_record(
         "confirmed_at",
         "unsubscribed_at",
         "consent_policy_version",
+        "consent_policy_page_id",
+        "consent_policy_page_revision",
         "consent_wording_hash",
         "consent_source",
         "consent_lists",
