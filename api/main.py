@@ -40,9 +40,12 @@ from api.editorial.routers import ADMIN_ROUTERS
 from api.examples import install_examples
 from api.feeds.public import router as feeds_router
 from api.ghost.router import GHOST_ROUTERS
+from api.jsonld.public import router as jsonld_router
+from api.oembed.public import router as oembed_router
 from api.previews.public import router as previews_router
 from api.search.public import router as search_router
 from api.site.public import router as site_router
+from api.sitemaps.public import router as sitemaps_router
 from api.sources.public import router as sources_router
 from api.subscriptions.limits import make_limiter
 from api.subscriptions.outbox import OutboxSender
@@ -167,6 +170,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         search_router,
         sync_router,
         feeds_router,
+        jsonld_router,
+        sitemaps_router,
+        oembed_router,
         subscriptions_router,
         previews_router,
         health_router,

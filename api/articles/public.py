@@ -41,6 +41,7 @@ from api.core.listing import (
     slug_list_param,
 )
 from api.core.timestamps import TimeBound
+from api.jsonld.service import JSONLD_RELATIONS, news_article
 from api.site.service import SiteView, load_site
 
 router = APIRouter(
@@ -66,7 +67,8 @@ IncludeParam = Annotated[
     Query(
         max_length=100,
         description="Comma-separated relations to embed: `tags`, `authors`, `sources`, "
-        "`actions`. Lists embed `tags,authors` by default; one article embeds all.",
+        "`actions`. Lists embed `tags,authors` by default; one article embeds all. One "
+        "article also takes `jsonld`: its schema.org `NewsArticle` as `jsonld`.",
     ),
 ]
 LangParam = Annotated[
@@ -123,9 +125,13 @@ def canonical_site(
     session: Session, base: str, articles: Sequence[ArticleView], fields: frozenset[str] | None
 ) -> SiteView | None:
     """The site settings when a shown article takes its `canonical_url` from the frontend's
-    URL (one primary-key read), else None."""
+    URL, or shows its links (`links.oembed` names its frontend URL): one primary-key read;
+    else None."""
     shown = fields is None or "canonical_url" in fields
-    if shown and any(article.canonical_url is None for article in articles):
+    linked = fields is None or "links" in fields
+    if (shown and any(article.canonical_url is None for article in articles)) or (
+        linked and any(article.kind == ArticleKind.article for article in articles)
+    ):
         return load_site(session, base)
     return None
 
@@ -190,10 +196,16 @@ def published_item_response(
     fields: str | None,
     include: str | None,
 ) -> Response:
-    """One published article or page (`kind`) with its body and every relation."""
+    """One published article or page (`kind`) with its body and every relation; an article
+    with `include=jsonld` also carries its schema.org NewsArticle."""
     wanted = parse_fields(fields, ARTICLE_FIELDS)
+    names = {name.strip() for name in (include or "").split(",")}
+    with_jsonld = kind == ArticleKind.article and "jsonld" in names
+    if with_jsonld:
+        include = ",".join(sorted(names - {"jsonld", ""})) or None  # else every relation
     included = parse_include(include, RELATIONS)
-    article = get_visible_article(session, now, slug, included, kind)
+    loaded = included | JSONLD_RELATIONS if with_jsonld else included
+    article = get_visible_article(session, now, slug, loaded, kind)
     data = render_public_articles(
         request,
         [article],
@@ -203,11 +215,11 @@ def published_item_response(
         now=now,
         session=session,
     )
-    return json_response(
-        request,
-        {"data": data[0]},
-        surrogate_keys=article_surrogate_keys([article], included, kind),
-    )
+    keys = article_surrogate_keys([article], loaded, kind)
+    if with_jsonld:
+        data[0]["jsonld"] = news_article(article, load_site(session, base_url(request)))
+        keys.append("site")
+    return json_response(request, {"data": data[0]}, surrogate_keys=keys)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
 from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
 from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
+from api.oembed.links import oembed_link
 from api.site.service import SiteView, frontend_url
 from api.sources.schemas import SourceRef, source_ref
 from api.tags.schemas import TagRef, tag_ref
@@ -34,6 +35,11 @@ class CitationPublic(BaseModel):
 
 class ArticleLinks(BaseModel):
     self: str = Field(description="This article's (or page's) URL in the API.")
+    oembed: str | None = Field(
+        None,
+        description="Articles: the oEmbed endpoint for the article's frontend page, for "
+        '`<link rel="alternate" type="application/json+oembed" href="…">` in that page.',
+    )
 
 
 class ArticlePublic(BaseModel):
@@ -69,6 +75,11 @@ class ArticlePublic(BaseModel):
         None, description="Calls to action (with `include=actions`; always on one article)."
     )
     links: ArticleLinks | None = Field(None, description="Links to this resource.")
+    jsonld: dict[str, Any] | None = Field(
+        None,
+        description="With `include=jsonld` on one article: its schema.org `NewsArticle` "
+        "(as `GET /v1/articles/{slug}/jsonld` answers it).",
+    )
 
 
 class SearchHit(ArticlePublic):
@@ -80,7 +91,7 @@ class SearchHit(ArticlePublic):
     score: float | None = Field(None, description="Relevance; higher is better.")
 
 
-ARTICLE_FIELDS = frozenset(ArticlePublic.model_fields)
+ARTICLE_FIELDS = frozenset(ArticlePublic.model_fields) - {"jsonld"}  # an `include`
 RELATIONS = frozenset({"authors", "tags", "sources", "actions"})
 LIST_DEFAULT_INCLUDE = frozenset({"authors", "tags"})
 
@@ -136,7 +147,7 @@ def article_public(
             or (frontend_url(site, article_kind(article), article.slug) if site else None)
         ),
         "feature_image": lambda: image,
-        "links": lambda: {"self": f"{base}{api_path(article_kind(article), article.slug)}"},
+        "links": lambda: article_links(article, base, site),
     }
     for name, value in scalar.items():
         if name in wanted:
@@ -150,6 +161,17 @@ def article_public(
     if "actions" in include and "actions" in wanted:
         out["actions"] = [action_public(a, now, base) for a in article.actions]
     return out
+
+
+def article_links(
+    article: Article | ArticleView, base: str, site: SiteView | None
+) -> dict[str, str]:
+    """`self` in the API; for an article shown with the site, its oEmbed discovery link."""
+    kind = article_kind(article)
+    links = {"self": f"{base}{api_path(kind, article.slug)}"}
+    if site is not None and kind == ArticleKind.article:
+        links["oembed"] = oembed_link(base, frontend_url(site, "article", article.slug))
+    return links
 
 
 def article_kind(article: Article | ArticleView) -> ArticleKind:
