@@ -2,13 +2,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.actions.schemas import ActionPublic, action_public
 from api.articles.models import Article, ArticleKind, Citation
 from api.articles.reads import ArticleView, CitationView
 from api.authors.schemas import AuthorPublic, author_public
 from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
+from api.core.text import Line
 from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
 from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
@@ -203,7 +204,7 @@ def article_surrogate_keys(
     return keys
 
 
-TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TagName = Annotated[str, Line(200)]
 
 
 class FeatureImageIn(FeatureImageItem):

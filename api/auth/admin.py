@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from api.auth.dependencies import AdminDep, AdminRouter
@@ -14,6 +14,7 @@ from api.core.db import NowDep, SessionDep
 from api.core.envelopes import ItemEnvelope
 from api.core.errors import problem_responses
 from api.core.http import reject_unknown_query
+from api.core.text import Word
 from api.core.timestamps import Timestamp
 from api.editorial.audit import record
 from api.editorial.http import admin_response, item_response
@@ -23,9 +24,7 @@ router = AdminRouter(
     tags=["admin: tokens"],
     dependencies=[Depends(reject_unknown_query)],
 )
-TokenName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^\S+$")
-]
+TokenName = Annotated[str, Word(100)]
 
 
 class TokenCreate(BaseModel):

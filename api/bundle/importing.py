@@ -98,7 +98,9 @@ def _upsert(
         if row.get("id") and row["id"] != current["id"]:
             raise BundleError(
                 f"Bundle refused, nothing was imported: {labels[row['slug']]}: the slug exists "
-                f"with another id ({current['id']}, bundle says {row['id']})."
+                f"with another id ({current['id']}, bundle says {row['id']}).",
+                loc=[kind, index, "id"],
+                msg="the slug exists with another id",
             )
         compare = [c for c in columns if c not in ("id", "created_at", "updated_at") and c in row]
         if any(current[c] != row[c] for c in compare):
@@ -121,7 +123,9 @@ def _upsert(
     if clashing:
         raise BundleError(
             f"Bundle refused, nothing was imported: {labels[clashing[0]['slug']]}: its id is "
-            f"already used by {kind[:-1]} {taken_ids[clashing[0]['id']]!r}."
+            f"already used by {kind[:-1]} {taken_ids[clashing[0]['id']]!r}.",
+            loc=[kind, [r["slug"] for r in rows].index(clashing[0]["slug"]), "id"],
+            msg="the id belongs to another item",
         )
     for start in range(0, len(inserts), BATCH):
         session.execute(insert(model), inserts[start : start + BATCH])

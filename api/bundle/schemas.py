@@ -13,8 +13,11 @@ from pydantic import (
 )
 
 from api.actions.models import ActionKind
+from api.core.text import Line
+from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
 from api.core.urls import HttpUrlStr
+from api.editorial.schemas import describe
 from api.sources.models import SourceKind
 
 # ISO 3166-1 alpha-2, as assigned (tzdata iso3166.tab), plus XK (Kosovo), the user-assigned
@@ -42,7 +45,7 @@ def _assigned_country(code: str) -> str:
 
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, Line(200)]
 Country = Annotated[str, AfterValidator(_assigned_country)]
 Lang = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -84,7 +87,7 @@ class SourceItem(BundleItem):
 
 class ActionItem(BundleItem):
     kind: ActionKind = ActionKind.other
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    title: Annotated[str, Line(300)]
     description: str | None = Field(None, max_length=5000)
     url: HttpUrlStr
     organisation: str | None = Field(None, max_length=200)
@@ -117,7 +120,7 @@ class CitationItem(BaseModel):
 class ArticleItem(BundleItem):
     # Pages travel with articles (one slug namespace); bundles without `kind` are articles.
     kind: Literal["article", "page"] = "article"
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    title: Annotated[str, Line(300)]
     subtitle: str | None = Field(None, max_length=500)
     excerpt: str | None = Field(None, max_length=2000)
     body_html: str | None = Field(None, max_length=2_000_000)
@@ -154,6 +157,97 @@ class Bundle(BaseModel):
     sources: list[SourceItem] = Field(default_factory=list)
     actions: list[ActionItem] = Field(default_factory=list)
     articles: list[ArticleItem] = Field(default_factory=list)
+
+
+# The bundle's own documentation (POST /v1/admin/import); the admin write models built on
+# these items describe their fields again, for editors.
+TIME = f"RFC 3339 with an offset, {TIME_RANGE} in UTC"
+ITEM = {
+    "id": "The item's stable id; kept on import when given, made when absent.",
+    "slug": "Unique per kind (`[a-z0-9-]`); made from the name or title when absent. Import "
+    "matches stored items by slug.",
+    "created_at": f"When it was created ({TIME}); kept on import.",
+    "updated_at": f"Last change ({TIME}); kept on import.",
+}
+TEXT = "Plain text."
+describe(
+    AuthorItem,
+    {**ITEM, "name": "Display name.", "bio": TEXT, "url": "Profile page (absolute http(s) URL)."},
+)
+describe(
+    TagItem,
+    {
+        **ITEM,
+        "name": "Display name.",
+        "hashtag": "e.g. `#ChechenAntiGayPurge`.",
+        "description": TEXT,
+    },
+)
+describe(
+    SourceItem,
+    {
+        **ITEM,
+        "name": "Display name.",
+        "kind": "What kind of source it is.",
+        "url": "Home page (absolute http(s) URL).",
+        "country": "ISO 3166-1 alpha-2 code.",
+        "description": TEXT,
+    },
+)
+describe(
+    ActionItem,
+    {
+        **ITEM,
+        "kind": "What the reader is asked to do.",
+        "title": "The call to action.",
+        "description": TEXT,
+        "url": "Where the action happens (absolute http(s) URL).",
+        "organisation": "Who runs it.",
+        "starts_at": f"Start of the window ({TIME}).",
+        "ends_at": "End of the window, after `starts_at`; null = open-ended.",
+    },
+)
+describe(
+    FeatureImageItem,
+    {
+        "url": "Image address (absolute http(s) URL).",
+        "alt": "Alternative text.",
+        "caption": "Caption.",
+    },
+)
+describe(
+    CitationItem,
+    {
+        "source": "The cited source's slug (a source of the bundle).",
+        "cited_url": "The exact page cited (absolute http(s) URL), or null.",
+        "context": "One line: what was taken from it.",
+    },
+)
+describe(
+    ArticleItem,
+    {
+        **ITEM,
+        "kind": "`article`, or `page` (outside the article lists).",
+        "title": "Headline.",
+        "subtitle": "Standfirst.",
+        "excerpt": "Summary; made from the body when absent.",
+        "body_html": "Body as HTML (sanitised); give this or `body_markdown`, not both.",
+        "body_markdown": "Body as Markdown.",
+        "lang": "BCP 47 language tag.",
+        "status": "`draft`, `published` or `scheduled`.",
+        "published_at": f"Publication time ({TIME}).",
+        "deleted_at": "When it was (soft) deleted; null while it exists.",
+        "canonical_url": "The canonical web page (absolute http(s) URL).",
+        "feature_image": "Lead image, or null.",
+        "authors": "Author slugs (authors of the bundle).",
+        "tags": "Tag slugs (tags of the bundle).",
+        "sources": "Citations, in order.",
+        "actions": "Action slugs (actions of the bundle).",
+    },
+)
+describe(Bundle, {"format": "Always `masthead-bundle`.", "version": "Always 1.",
+         "authors": "Authors.", "tags": "Tags.", "sources": "Sources.", "actions": "Actions.",
+         "articles": "Articles and pages; they refer to the other items by slug."})  # fmt: skip
 
 
 def describe_location(raw: Any, loc: tuple[Any, ...]) -> str:

@@ -12,7 +12,19 @@ KINDS = ("authors", "tags", "sources", "actions", "articles")
 
 
 class BundleError(Unprocessable):
-    """The bundle is refused whole; `detail` names the offending item."""
+    """The bundle is refused whole; `detail` names the offending item, `errors` its place."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        loc: list[str | int] | None = None,
+        msg: str = "",
+    ) -> None:
+        if loc is not None:  # the place in the bundle, as the import route's body
+            errors = [{"loc": ["body", *loc], "msg": msg}]
+        super().__init__(detail, errors=errors)
 
 
 def parse_bundle(raw: Any) -> Bundle:
@@ -59,12 +71,16 @@ def check_references(bundle: Bundle) -> None:
             if item.slug in seen:
                 raise BundleError(
                     f"Bundle refused, nothing was imported: {kind}[{index}] "
-                    f"(slug {item.slug!r}): the slug is used twice."
+                    f"(slug {item.slug!r}): the slug is used twice.",
+                    loc=[kind, index, "slug"],
+                    msg="slug used twice in the bundle",
                 )
             if item.id and item.id in ids:
                 raise BundleError(
                     f"Bundle refused, nothing was imported: {kind}[{index}] "
-                    f"(slug {item.slug!r}): the id is used twice."
+                    f"(slug {item.slug!r}): the id is used twice.",
+                    loc=[kind, index, "id"],
+                    msg="id used twice in the bundle",
                 )
             seen.add(item.slug)
             if item.id:
@@ -82,5 +98,7 @@ def check_references(bundle: Bundle) -> None:
             if missing:
                 raise BundleError(
                     f"Bundle refused, nothing was imported: {label}: {kind} refers to "
-                    f"unknown slug {missing[0]!r}."
+                    f"unknown slug {missing[0]!r}.",
+                    loc=["articles", index, kind],
+                    msg=f"unknown slug {missing[0]!r}: not in the bundle",
                 )

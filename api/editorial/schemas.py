@@ -27,10 +27,12 @@ def _server_owned(_value: object) -> None:
     raise ValueError("this field is set by the server and cannot be written")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 M = TypeVar("M", bound=BaseModel)
 ServerOwned = Annotated[SkipJsonSchema[None], BeforeValidator(_server_owned)]
-# Accepted (a PATCH may leave a field out) but not offered in the document.
-HiddenNone = SkipJsonSchema[None]
 
 
 def describe(model: type[BaseModel], descriptions: dict[str, str]) -> None:
@@ -80,8 +82,15 @@ def update_model(create: type[BaseModel], what: str) -> type[BaseModel]:
         annotation: Any = (
             Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
         )
-        absent: Any = None if _nullable(info.annotation) else HiddenNone
-        fields[name] = (annotation | absent, Field(None, description=info.description))
+        if _nullable(info.annotation):
+            fields[name] = (annotation, Field(None, description=info.description))
+            continue
+        # Left out is unchanged, so the default is None; it is never validated, and null is
+        # not offered (a bad value's error then points at the field, not at a union member).
+        fields[name] = (
+            annotation,
+            Field(None, description=info.description, json_schema_extra=_no_default),
+        )
     model = create_model(  # type: ignore[call-overload]
         create.__name__.replace("Create", "Update"),
         __config__=ConfigDict(extra="forbid"),

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from api.core.db import NowDep, SessionDep
@@ -12,6 +12,7 @@ from api.core.errors import BadRequest, NotFound, problem_responses
 from api.core.http import reject_unknown_query
 from api.core.ratelimits import client_address, client_network
 from api.core.settings import Settings
+from api.core.text import Line, Word
 from api.subscriptions.models import SubscriberStatus
 from api.subscriptions.service import (
     confirm_subscription,
@@ -29,9 +30,7 @@ router = APIRouter(
     dependencies=[Depends(reject_unknown_query)],
 )
 
-ListName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$")
-]
+ListName = Annotated[str, Word(64)]
 THANKS = "Thanks for signing up! Check your inbox and open the link we sent to confirm."
 ACCEPTED = {"data": {"status": "pending"}, "message": THANKS}
 NO_STORE = {"Cache-Control": "no-store"}
@@ -50,12 +49,12 @@ class SubscriptionCreate(BaseModel):
     consent: Literal[True] = Field(
         description="Must be `true`: the visitor ticked the consent box.",
     )
-    policy_version: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
-    ] = Field(description="Version of the privacy policy the visitor agreed to.")
-    source: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
-    ] = Field(description="Page or article the form was on, e.g. `/articles/slug`.")
+    policy_version: Annotated[str, Line(64)] = Field(
+        description="Version of the privacy policy the visitor agreed to."
+    )
+    source: Annotated[str, Line(500)] = Field(
+        description="Page or article the form was on, e.g. `/articles/slug`."
+    )
     lists: list[ListName] = Field(
         default_factory=list,
         max_length=20,
