@@ -2,7 +2,6 @@
 
 import functools
 import operator
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,29 +69,6 @@ def visible_at(now: Any, kind: ArticleKind | None = ArticleKind.article) -> Colu
 
 def visible(now: datetime, kind: ArticleKind | None = ArticleKind.article) -> ColumnElement[bool]:
     return visible_at(bindparam(None, now, type_=ARTICLE_COLUMNS.published_at.type), kind)
-
-
-def visible_article_counts(target: Any, article_id: Any) -> Callable[..., dict[str, int]]:
-    """For a link table's `target` column: visible articles per target, for a page of
-    targets in one grouped statement built once (each request binds ids and the time).
-    An article linked twice to one target counts once."""
-    statement = (
-        select(target, func.count(func.distinct(article_id)))
-        .join(ARTICLES, ARTICLE_COLUMNS.id == article_id)
-        .where(
-            target.in_(bindparam("ids", expanding=True)),
-            visible_at(bindparam("now", type_=ARTICLE_COLUMNS.published_at.type)),
-        )
-        .group_by(target)
-    )
-
-    def counts(session: Session, now: datetime, ids: Sequence[str]) -> dict[str, int]:
-        if not ids:
-            return {}
-        rows = session.connection().execute(statement, {"ids": list(ids), "now": now})
-        return {ident: count for ident, count in rows}
-
-    return counts
 
 
 def relation_options(include: frozenset[str]) -> list[Any]:

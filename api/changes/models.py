@@ -1,8 +1,9 @@
-"""The change log and the content version, both written by database triggers."""
+"""The change log, the content version and the article counts, all written by database
+triggers."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer
+from sqlalchemy import BigInteger, Column, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, utcnow
@@ -32,3 +33,32 @@ class Change(SQLModel, table=True):
     changed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+class CountedLink(SQLModel, table=True):
+    """A published article's link to a tag, source or author (one per pair, however often
+    it is cited), with the article's publication time; kept by database triggers on the
+    articles and their link tables (migration 0015), so no write path can forget one."""
+
+    __tablename__ = "counted_links"
+    __table_args__ = (
+        # A target's links yet to come out, at read time: an index range, empty mostly.
+        Index("ix_counted_links_target_published", "entity", "target_id", "published_at"),
+        Index("ix_counted_links_article_id", "article_id"),
+    )
+
+    entity: str = Field(sa_column=Column(String(8), primary_key=True))
+    target_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    article_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    published_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ArticleCount(SQLModel, table=True):
+    """How many published articles (whatever their publication time) a tag, source or
+    author has: its `counted_links`, counted by triggers as they come and go."""
+
+    __tablename__ = "article_counts"
+
+    entity: str = Field(sa_column=Column(String(8), primary_key=True))
+    target_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    article_count: int = Field(sa_column=Column(Integer, nullable=False))

@@ -22,10 +22,10 @@ from api.articles.service import (
     ARTICLE_TAGS,
     TAGS,
     rows_of_page,
-    visible_article_counts,
     visible_at,
 )
 from api.authors.models import Author
+from api.changes.counts import stored_article_counts
 from api.core.tables import table_of
 from api.ghost import nql
 from api.ghost.ids import id_prefix, matches_ghost_id
@@ -36,9 +36,7 @@ AUTHORS = table_of(Author)
 ARTICLE_COLUMNS = ARTICLES.c
 POST_COLUMNS = (*LIST_COLUMNS, ARTICLE_COLUMNS.created_at)
 FORMAT_COLUMNS = {"html": ARTICLE_COLUMNS.body_html, "plaintext": ARTICLE_COLUMNS.body_text}
-author_article_counts = visible_article_counts(
-    ARTICLE_AUTHORS.c.author_id, ARTICLE_AUTHORS.c.article_id
-)
+author_article_counts = stored_article_counts("author")
 NOW = bindparam("now", type_=ARTICLE_COLUMNS.published_at.type)
 
 

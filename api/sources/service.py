@@ -1,4 +1,5 @@
-"""Sources as the public sees them, with counts of visible articles citing each."""
+"""Sources as the public sees them, with their counts of visible articles citing each
+(stored, see `api.changes.counts`)."""
 
 from typing import Any
 
@@ -6,8 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from api.articles.reads import CITATIONS
-from api.articles.service import visible_article_counts
+from api.changes.counts import stored_article_counts
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 from api.core.tables import table_of
@@ -16,7 +16,7 @@ from api.sources.models import Source
 SOURCES = table_of(Source)
 SOURCE_SORTS = sort_keys(SOURCES.c.id, name=SOURCES.c.name, slug=SOURCES.c.slug)
 # An article citing a source twice counts once.
-source_article_counts = visible_article_counts(CITATIONS.c.source_id, CITATIONS.c.article_id)
+source_article_counts = stored_article_counts("source")
 
 
 def list_sources(

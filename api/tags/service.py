@@ -1,4 +1,5 @@
-"""Tags as the public sees them, with counts of visible articles computed per page."""
+"""Tags as the public sees them, with their counts of visible articles (stored, see
+`api.changes.counts`)."""
 
 from typing import Any
 
@@ -6,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from api.articles.service import ARTICLE_TAGS, visible_article_counts
+from api.changes.counts import stored_article_counts
 from api.core.errors import NotFound
 from api.core.pagination import Page, SortKey, fetch_page, sort_keys
 from api.core.tables import table_of
@@ -14,7 +15,7 @@ from api.tags.models import Tag
 
 TAGS = table_of(Tag)
 TAG_SORTS = sort_keys(TAGS.c.id, name=TAGS.c.name, slug=TAGS.c.slug)
-tag_article_counts = visible_article_counts(ARTICLE_TAGS.c.tag_id, ARTICLE_TAGS.c.article_id)
+tag_article_counts = stored_article_counts("tag")
 
 
 def list_tags(
