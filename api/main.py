@@ -33,6 +33,7 @@ from api.core.health import Metrics
 from api.core.health import router as health_router
 from api.core.limits import RequestLimits, document_request_limits
 from api.core.logs import configure_logging
+from api.core.openapi_doc import finish_document
 from api.core.overload import EXEMPT_PATHS, InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
@@ -260,7 +261,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     response["content"] = dict(problem)
             if "422" in responses:
                 responses["422"]["description"] = "Invalid input (a problem document)."
-    app.openapi_schema = schema
+    app.openapi_schema = finish_document(schema)  # shapes, names, headers, security
     return schema
 
 
