@@ -7,11 +7,12 @@ them equal to a recount of the visible articles after every step.
 
 import random
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from api.articles.models import Article, ArticleAuthor, ArticleTag, Citation
 from api.articles.service import visible
@@ -305,3 +306,65 @@ def test_a_page_of_100_tags_costs_the_statements_of_a_page_of_one(
         assert not [s for s in counter.statements if re.search(r"\barticles\b", s)], limit
         counted.append(counter.count)
     assert counted[0] == counted[1], counted
+
+
+def _blocked(engine: Engine, pid: int) -> bool:
+    with engine.connect() as connection:
+        return bool(
+            connection.execute(
+                text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": pid},
+            ).scalar()
+        )
+
+
+@pytest.mark.parametrize("first", ["publish", "link"])
+def test_linking_and_publishing_at_once_count_the_pair(engine, backend, first):
+    """PostgreSQL: one transaction links a tag to a draft while another publishes it. Each
+    sees the other's change only once committed; the counts must still hold the pair.
+    (SQLite's writers never overlap.)"""
+    if backend != "postgresql":
+        pytest.skip("SQLite writers take turns: they cannot overlap")
+    load(engine, bundle(tags=[tag("rights")], articles=[article("story", status="draft")]))
+    with engine.connect() as connection:
+        article_id = connection.execute(text("SELECT id FROM articles")).scalar_one()
+        tag_id = connection.execute(text("SELECT id FROM tags")).scalar_one()
+    statements = {
+        "publish": (
+            "UPDATE articles SET status = 'published' WHERE id = :article",
+            {"article": article_id},
+        ),
+        "link": (
+            "INSERT INTO article_tags (article_id, tag_id, position) VALUES (:article, :tag, 0)",
+            {"article": article_id, "tag": tag_id},
+        ),
+    }
+    second = "link" if first == "publish" else "publish"
+    holder, waiter = engine.connect(), engine.connect()
+    try:
+        holder.execute(text(statements[first][0]), statements[first][1])
+        pid = waiter.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        waiter.commit()
+        errors: list[BaseException] = []
+
+        def run_second() -> None:
+            try:
+                waiter.execute(text(statements[second][0]), statements[second][1])
+                waiter.commit()
+            except BaseException as error:  # reported by the main thread
+                errors.append(error)
+
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        for _ in range(2000):  # until the second writer waits for the first one's turn
+            if _blocked(engine, pid):
+                break
+            thread.join(0.005)
+        assert _blocked(engine, pid), "the second writer should wait for the first"
+        holder.commit()
+        thread.join()
+        assert not errors, errors
+    finally:
+        holder.close()
+        waiter.close()
+    assert stored(engine, FIXED_NOW)["tag"] == {tag_id: 1} == recount(engine, FIXED_NOW)["tag"]
