@@ -120,7 +120,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--only",
         type=csv_words,
         default=None,
-        help="Run only these endpoint keys: list,deep,tag,slug,tags,search,revalidate,feed.",
+        help="Run only these endpoint keys: "
+        "list,deep,tag,slug,tags,tags100,search,revalidate,feed.",
     )
     p.add_argument("--slug", default="article-123", help="Article to fetch (or the next one).")
     p.add_argument("--tag", default="tag-1", help="Tag used by the filtered list.")
@@ -796,6 +797,10 @@ def discover(
                 skip("slug", f"/v1/articles/{args.slug}", "no published article found near it")
         if use("tags"):
             endpoints.append(Endpoint("tags", "/v1/tags", "/v1/tags"))
+        if use("tags100"):
+            # A page of 100 tags with their article counts (issue 18: counts are stored).
+            path = "/v1/tags?limit=100"
+            endpoints.append(Endpoint("tags100", path, path))
         if use("search"):
             path = f"/v1/search?q={quote(args.search_q)}"
             endpoints.append(Endpoint("search", f"/v1/search?q={args.search_q}", path))
@@ -1036,7 +1041,11 @@ def evaluate_targets(
                     f"{pct(r.ratio_to_baseline)} (by CPU {pct(r.cpu_ratio_to_baseline)})",
                     r.ratio_to_baseline >= 0.40 and r.errors == 0,
                 )
-    for key, label, limit in (("deep", "deep page", 1.2), ("tags", "/v1/tags", 2.0)):
+    for key, label, limit in (
+        ("deep", "deep page", 1.2),
+        ("tags", "/v1/tags", 2.0),
+        ("tags100", "/v1/tags?limit=100", 1.0),
+    ):
         for c in connections:
             r, first = find(runs, key, "cold", c), find(runs, "list", "cold", c)
             if r and first and r.cpu_ms_per_req and first.cpu_ms_per_req:
