@@ -24,6 +24,7 @@ from api.auth.content_keys import ContentKeys
 from api.auth.limits import make_auth_failure_limiter
 from api.authors.public import router as authors_router
 from api.changes.service import next_visibility_change
+from api.conversions.routers import router as conversions_router
 from api.core.cache import CacheStats, ResponseCache, ResponseCacheMiddleware, serve_hit
 from api.core.cors import CorsPolicy
 from api.core.db import make_engine, make_sessionmaker, utcnow
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         oembed_router,
         subscriptions_router,
         previews_router,
+        conversions_router,
         health_router,
         root_router,
     ):

@@ -1,6 +1,12 @@
 """Every table, imported in one place so Alembic and the app see the whole schema."""
 
-from api.actions.models import Action, ActionClick
+from api.actions.models import (
+    Action,
+    ActionClick,
+    AttributionCode,
+    ReaderSalt,
+    ReaderSighting,
+)
 from api.articles.models import (
     Article,
     ArticleAction,
@@ -11,6 +17,7 @@ from api.articles.models import (
 from api.auth.models import ApiToken
 from api.authors.models import Author
 from api.changes.models import Change, ContentVersion
+from api.conversions.models import ActionConversion, ConversionEvent
 from api.core.db import metadata
 from api.editorial.models import ArticleRevision, AuditEntry, EntityVersion
 from api.events.models import OutboxEvent
@@ -33,21 +40,26 @@ from api.webhooks.models import (
 __all__ = [
     "Action",
     "ActionClick",
+    "ActionConversion",
     "ApiToken",
     "Article",
     "ArticleAction",
     "ArticleAuthor",
     "ArticleRevision",
     "ArticleTag",
+    "AttributionCode",
     "AuditEntry",
     "Author",
     "Change",
     "Citation",
     "ContentVersion",
+    "ConversionEvent",
     "EntityVersion",
     "OutboxEvent",
     "OutboxMessage",
     "PreviewGeneration",
+    "ReaderSalt",
+    "ReaderSighting",
     "Site",
     "Source",
     "Subscriber",

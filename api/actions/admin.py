@@ -6,11 +6,19 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 from starlette.responses import Response
 
 from api.actions.models import Action
-from api.actions.schemas import ActionAdmin, ActionCreate, ActionUpdate, action_public
+from api.actions.progress import goal_columns, recount_progress
+from api.actions.schemas import (
+    ActionAdmin,
+    ActionCreate,
+    ActionUpdate,
+    action_public,
+    action_tracking,
+)
 from api.actions.service import click_counts
 from api.articles.models import Article, ArticleAction
 from api.auth.dependencies import AdminRouter, EditorDep
@@ -23,7 +31,12 @@ from api.editorial.resources import Resource, stamps
 
 
 def render_admin_action(action: Action, now: datetime, base: str) -> dict[str, Any]:
-    return {**action_public(action, now, base), **stamps(action)}
+    return {**action_public(action, now, base), **action_tracking(action), **stamps(action)}
+
+
+def recount_after_write(session: Session, action: Action) -> None:
+    """A changed goal changes what counts as progress."""
+    recount_progress(session, [action.id])
 
 
 ACTION_RESOURCE = Resource(
@@ -35,6 +48,8 @@ ACTION_RESOURCE = Resource(
     admin=ActionAdmin,
     name_field="title",
     render_admin=render_admin_action,
+    derive=goal_columns,
+    after_write=recount_after_write,
     link_model=ArticleAction,
     link_column=ArticleAction.action_id,
 )

@@ -5,21 +5,25 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from api.actions.models import ActionKind
+from api.actions.models import ActionKind, Placement, action_is_closed
 from api.actions.schemas import ACTION_FIELDS, ActionPublic, action_public
 from api.actions.service import (
     ACTION_SORTS,
+    ActionClosed,
     ActiveFilter,
+    Reader,
+    follow,
     get_action,
     list_actions,
-    record_click,
 )
-from api.articles.service import get_visible_article
-from api.core.db import NowDep, SessionDep, public_read
+from api.core.db import NowDep, SessionDep, WritingSessionDep, public_read
 from api.core.envelopes import ItemEnvelope, ListEnvelope
-from api.core.errors import NotFound, problem_responses
+from api.core.errors import problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
 from api.core.listing import Count, CursorParam, FieldsParam, Limit, parse_fields, sparse
+from api.core.ratelimits import client_address
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 router = APIRouter(
     prefix="/v1/actions", tags=["actions"], dependencies=[Depends(reject_unknown_query)]
@@ -42,8 +46,9 @@ def list_public_actions(
     active: Annotated[
         ActiveFilter,
         Query(
-            description="`true` (default): only actions open now; `false`: only closed or "
-            "not yet started; `all`: every action."
+            description="`true` (default): only actions open now; `false`: only closed "
+            "(ended, or goal reached when that closes them) or not yet started; `all`: every "
+            "action."
         ),
     ] = ActiveFilter.true,
     kind: Annotated[ActionKind | None, Query(description="Only actions of this kind.")] = None,
@@ -106,13 +111,17 @@ def get_public_action(
     status_code=302,
     response_class=RedirectResponse,
     responses={
-        302: {"description": "Redirect to the action's `url`."},
-        **problem_responses(404, 422),
+        302: {
+            "description": "Redirect to the action's `url`, with its attribution parameter "
+            "when `from` names a published article or page.",
+        },
+        **problem_responses(404, 410, 422),
     },
     summary="Follow a call to action (tracked)",
 )
 def follow_action(
-    session: SessionDep,
+    request: Request,
+    session: WritingSessionDep,
     now: NowDep,
     slug: Annotated[str, Path(max_length=200, description="The action's slug.")],
     from_: Annotated[
@@ -120,22 +129,47 @@ def follow_action(
         Query(
             alias="from",
             max_length=200,
-            description="Slug of the article the reader came from, for attribution.",
+            pattern=SLUG_PATTERN,
+            description="Slug of the article (or page) the reader came from. When it names a "
+            "published one, the destination gets the action's attribution parameter "
+            "(`refcode=`, `source=` or `utm_*`) and the click is counted for it; any other "
+            "slug (a draft, an article since unpublished) sends the reader on all the same, "
+            "without attribution, counted under no article.",
+        ),
+    ] = None,
+    placement: Annotated[
+        Placement | None,
+        Query(
+            description="Where the link was: in the text (`inline`), at the `end`, in a "
+            "`banner`, a `newsletter`, a `sidebar`, a `social` post, or `other` (default)."
         ),
     ] = None,
 ) -> RedirectResponse:
-    """Redirects (302) to the action's `url` and counts the click per day and per citing
-    article. Nothing about the reader is kept. Closed actions still redirect."""
+    """Redirects (302) to the action's `url` and counts the click per action, article,
+    placement and day, and the distinct readers per day: without storing any address or
+    setting any cookie (a keyed hash with a salt that is forgotten the next day). The
+    redirect sends `Referrer-Policy: no-referrer`, so the destination does not learn the
+    article's URL from the browser. A closed action (past `ends_at`, or its goal reached
+    when that closes it) answers 410 instead of sending readers to a dead page. `HEAD`
+    counts nothing."""
     action = get_action(session, slug)
-    article_id = None
-    if from_:
-        try:
-            article_id = get_visible_article(session, now, from_, frozenset()).id
-        except NotFound:
-            article_id = None
-    record_click(session, action, article_id, now)
+    if action_is_closed(action, now):
+        raise ActionClosed(f"The action `{slug}` is closed.")
+    reader = Reader(
+        address=client_address(request, request.app.state.settings.trusted_proxies),
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    location = follow(
+        session,
+        action,
+        now,
+        article_slug=from_,
+        placement=placement,
+        reader=reader,
+        site_url=base_url(request),
+    )
     return RedirectResponse(
-        action.url,
+        location,
         status_code=302,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )

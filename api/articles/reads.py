@@ -120,7 +120,8 @@ RELATION_QUERIES: dict[str, Select[Any]] = {
         ArticleAction,
         "action_id",
         Action,
-        "id slug kind title description url organisation starts_at ends_at",
+        "id slug kind title description url organisation starts_at ends_at goal_kind "
+        "goal_target goal_currency close_on_goal progress_override progress_counted",
     ),
     "sources": _relation_query(Citation, "source_id", Source, "id slug name kind url").add_columns(
         *(CITATIONS.c[name] for name in ("source_id", "cited_url", "context", "position"))

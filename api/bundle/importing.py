@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
 from api.actions.models import Action
+from api.actions.progress import goal_columns, recount_progress
 from api.articles.body import derive_body
 from api.articles.models import (
     Article,
@@ -289,9 +290,14 @@ def import_bundle(
     refs["sources"], _ = _upsert(
         session, Source, "sources", _plain_rows(bundle.sources), now, report, progress
     )
-    refs["actions"], _ = _upsert(
-        session, Action, "actions", _plain_rows(bundle.actions), now, report, progress
+    action_rows = _plain_rows(bundle.actions)
+    for row in action_rows:
+        goal_columns(row)
+    refs["actions"], changed_actions = _upsert(
+        session, Action, "actions", action_rows, now, report, progress
     )
+    # A changed goal changes what counts as progress (conversions are not in bundles).
+    recount_progress(session, [refs["actions"][slug] for slug in changed_actions])
 
     rows_and_texts = [_article_row(item, now) for item in bundle.articles]
     article_rows = [row for row, _text in rows_and_texts]

@@ -13,6 +13,7 @@ from pydantic import (
 )
 
 from api.actions.models import ActionKind
+from api.actions.tracking import ActionTracking
 from api.core.text import Line
 from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
@@ -85,7 +86,7 @@ class SourceItem(BundleItem):
     description: str | None = Field(None, max_length=5000)
 
 
-class ActionItem(BundleItem):
+class ActionItem(ActionTracking, BundleItem):
     kind: ActionKind = ActionKind.other
     title: Annotated[str, Line(300)]
     description: str | None = Field(None, max_length=5000)

@@ -236,6 +236,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         async with _transaction(request, state.query_sessionmaker) as session:
             yield session
         return
+    async with _writing(request) as session:
+        yield session
+
+
+async def get_writing_session(request: Request) -> AsyncIterator[Session]:
+    """A transaction that writes whatever the method: for a GET that counts (the tracked
+    redirect), which then waits for its turn among writers like a POST."""
+    async with _writing(request) as session:
+        yield session
+
+
+@contextlib.asynccontextmanager
+async def _writing(request: Request) -> AsyncIterator[Session]:
+    state = request.app.state
     queue = writer_queue(state.engine)
     if queue is None:
         async with _transaction(request, state.sessionmaker) as session:
@@ -307,6 +321,7 @@ def public_read(endpoint: Callable[P, R]) -> Callable[P, Awaitable[R]]:
 
 # scope="function": commit before the response is sent, so a failed commit is reported.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WritingSessionDep = Annotated[Session, Depends(get_writing_session, scope="function")]
 NowDep = Annotated[datetime, Depends(current_time)]
 
 

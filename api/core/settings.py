@@ -188,6 +188,30 @@ class Settings(BaseSettings):
     webhook_disable_after: int = Field(
         5, ge=1, le=1000, description="Consecutive failed deliveries that disable a webhook."
     )
+    hook_actionnetwork_secret: str | None = Field(
+        None,
+        min_length=16,
+        description="Secret of `POST /v1/hooks/actionnetwork` (Action Network's webhooks of "
+        "signatures, submissions, RSVPs and donations), sent as `?secret=` or the Basic "
+        "auth password; the endpoint is off (404) without it.",
+    )
+    hook_actblue_username: str | None = Field(
+        None,
+        min_length=1,
+        description="Basic auth user name ActBlue's webhooks send to `/v1/hooks/actblue`.",
+    )
+    hook_actblue_password: str | None = Field(
+        None,
+        min_length=16,
+        description="Basic auth password ActBlue's webhooks send to `/v1/hooks/actblue` "
+        "(and `/refunds`); the endpoints are off (404) without it.",
+    )
+    hook_standard_secret: str | None = Field(
+        None,
+        pattern=r"^whsec_[A-Za-z0-9+/]{24,}={0,2}$",
+        description="`whsec_<base64>` secret verifying the Standard Webhooks signatures of "
+        "`POST /v1/hooks/standard` (conversions from any other tool); off (404) without it.",
+    )
 
     @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod

@@ -46,6 +46,9 @@ class Resource:
     """Fills derived columns (a tag's hashtag) into the values about to be written."""
     in_search_text: bool = False
     """Whether articles' search text includes this item (so a rename reindexes them)."""
+    after_write: Callable[[Session, Any], None] | None = None
+    """Brings columns kept from other tables up to date once a created or changed item is
+    flushed (an action's progress, counted in the unit of its goal)."""
 
     def slug_from(self, data: BaseModel) -> str:
         given = getattr(data, "slug", None)
@@ -114,6 +117,8 @@ def create_item(
     row = resource.model(**values, created_at=now, updated_at=now)
     session.add(row)
     _flush_or_conflict(session, resource, values["slug"])
+    if resource.after_write is not None:
+        resource.after_write(session, row)
     start_versioning(session, resource.name, row.id, principal)
     record(session, principal, f"{resource.name}.create", resource.name, row.id, now)
     return row
@@ -136,6 +141,8 @@ def update_item(
         setattr(row, name, value)
     row.updated_at = now
     _flush_or_conflict(session, resource, values["slug"])
+    if resource.after_write is not None:
+        resource.after_write(session, row)
     if resource.in_search_text:
         _reindex_articles_linked(session, resource, row.id, now)
     record(session, principal, f"{resource.name}.update", resource.name, row.id, now)

@@ -197,5 +197,12 @@ def test_action_go_redirects_and_counts_without_personal_data(client, engine, se
     article_id = client.get("/v1/articles/published-one").json()["data"]["id"]
     rows = session.execute(select(ActionClick.article_id, ActionClick.clicks)).all()
     assert sorted(rows) == [("", 2), (article_id, 2)]
-    assert set(ActionClick.model_fields) == {"action_id", "article_id", "day", "clicks"}
+    assert set(ActionClick.model_fields) == {
+        "action_id",
+        "article_id",
+        "placement",
+        "day",
+        "clicks",
+        "readers",
+    }
     assert client.get("/v1/actions/nope/go", follow_redirects=False).status_code == 404
