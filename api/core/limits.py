@@ -142,48 +142,58 @@ def _nul_location(body: bytes) -> list[str | int] | None:
 # What `RequestLimits` refuses, stated in the OpenAPI document (`document_request_limits`).
 NO_NUL = r"^[^\x00]*$"  # any string without U+0000, in ECMA-262 and Python syntax alike
 NUL_IN_URL = "The URL holds a NUL character (%00), which no parameter or path allows"
+COMPONENTS = "#/components/schemas/"
 SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 SCHEMA_VALUES = ("items", "additionalProperties", "contains")
 
 
-def forbid_nul(schema: Any) -> None:
-    """Give every string of a JSON Schema that no pattern, format or enum already confines
-    the pattern "no NUL", in place (nested properties, items and alternatives too)."""
+def forbid_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
+    """Give every string of a request's JSON Schema that no pattern, format or enum already
+    confines the pattern "no NUL", in place: nested properties, items, alternatives and the
+    components it refers to (each once: `seen`). Responses keep theirs: a problem document
+    quotes the offending key, NUL included."""
     if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(COMPONENTS):
+        name = ref.removeprefix(COMPONENTS)
+        if name not in seen and name in components:
+            seen.add(name)
+            forbid_nul(components[name], components, seen)
         return
     types = schema.get("type")
     is_string = types == "string" or (isinstance(types, list) and "string" in types)
     if is_string and not {"pattern", "format", "enum", "const"} & schema.keys():
         schema["pattern"] = NO_NUL
     for prop in (schema.get("properties") or {}).values():
-        forbid_nul(prop)
+        forbid_nul(prop, components, seen)
     for key in SCHEMA_LISTS:
         for branch in schema.get(key) or ():
-            forbid_nul(branch)
+            forbid_nul(branch, components, seen)
     for key in SCHEMA_VALUES:
-        forbid_nul(schema.get(key))
+        forbid_nul(schema.get(key), components, seen)
 
 
 def document_request_limits(document: dict[str, Any]) -> None:
     """Declare in an OpenAPI document what `RequestLimits` answers before any route: no
-    string may hold NUL (in the URL a 400 on every operation, in a JSON body a 422), a body
-    that is not JSON is a 400 and one over the size limit a 413."""
-    for schema in document.get("components", {}).get("schemas", {}).values():
-        forbid_nul(schema)
+    string of a request may hold NUL (in the URL a 400 on every operation, in a JSON body a
+    422), a body that is not JSON is a 400 and one over the size limit a 413."""
+    components = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             for parameter in operation.get("parameters", ()):
                 if parameter.get("in") in ("path", "query"):
-                    forbid_nul(parameter.get("schema"))
+                    forbid_nul(parameter.get("schema"), components, seen)
             responses = operation["responses"]
             body = operation.get("requestBody")
             if body is None:
                 responses.setdefault("400", {"description": f"{NUL_IN_URL}."})
                 continue
             for media in body.get("content", {}).values():
-                forbid_nul(media.get("schema"))
+                forbid_nul(media.get("schema"), components, seen)
             responses.setdefault("400", {"description": f"{NUL_IN_URL}, or the body is not JSON."})
             responses.setdefault("413", {"description": "The body is over the size limit."})
             responses.setdefault("422", {"description": "Invalid input (NUL in a string too)."})

@@ -25,19 +25,35 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     ]
 
 
-def unconfined_strings(schema: Any, where: str) -> list[str]:
-    """Places in a schema where any string, NUL included, would be valid."""
+def resolved(document: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """A parameter, or the component its `$ref` names."""
+    ref = item.get("$ref", "")
+    if ref.startswith("#/components/"):
+        _, _, kind, name = ref.split("/")
+        return resolved(document, document["components"][kind][name])
+    return item
+
+
+def unconfined_strings(schema: Any, where: str, components: dict[str, Any], seen: set) -> list:
+    """Places in a request's schema where any string, NUL included, would be valid."""
     if not isinstance(schema, dict):
         return []
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return unconfined_strings(components[name], name, components, seen)
     found = []
     if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(schema):
         found.append(where)
     for name, prop in (schema.get("properties") or {}).items():
-        found += unconfined_strings(prop, f"{where}.{name}")
+        found += unconfined_strings(prop, f"{where}.{name}", components, seen)
     for key in ("anyOf", "oneOf", "allOf"):
         for index, branch in enumerate(schema.get(key) or ()):
-            found += unconfined_strings(branch, f"{where}|{index}")
-    found += unconfined_strings(schema.get("items"), f"{where}[]")
+            found += unconfined_strings(branch, f"{where}|{index}", components, seen)
+    found += unconfined_strings(schema.get("items"), f"{where}[]", components, seen)
     return found
 
 
@@ -50,17 +66,19 @@ def test_every_operation_declares_the_400_and_every_body_the_413_and_422(client)
     assert missing == []
 
 
-def test_no_string_of_the_document_admits_nul(client):
+def test_no_string_a_request_can_carry_admits_nul(client):
     document = client.get("/openapi.json").json()
+    components, seen = document["components"]["schemas"], set()
     loose = []
-    for name, schema in document["components"]["schemas"].items():
-        loose += unconfined_strings(schema, name)
     for method, path, operation in operations(document):
-        for parameter in operation.get("parameters", ()):
+        for parameter in map(lambda p: resolved(document, p), operation.get("parameters", ())):
             if parameter["in"] in ("path", "query"):
                 where = f"{method} {path} ?{parameter['name']}"
-                loose += unconfined_strings(parameter["schema"], where)
+                loose += unconfined_strings(parameter["schema"], where, components, seen)
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            loose += unconfined_strings(media["schema"], f"{method} {path}", components, seen)
     assert loose == []
+    assert "TagCreate" in seen  # the bodies' components were reached
 
 
 def test_the_no_nul_pattern_means_what_it_says():
@@ -87,3 +105,16 @@ def test_nul_in_the_url_is_the_declared_400(client, path, operation):
 def test_nul_in_a_body_string_is_a_422_pointing_at_it(client, as_):
     response = client.post("/v1/admin/tags", json={"name": "a\x00b"}, headers=as_("editor"))
     assert error_locations(assert_problem(response, 422)) == [["body", "name"]]
+
+
+def test_a_nul_key_quoted_in_the_problem_matches_the_documented_problem(client, as_):
+    """The problem's `loc` quotes the key as sent, NUL included: response schemas do not
+    get the pattern (schemathesis found the Problem schema contradicting its own answer)."""
+    import jsonschema_rs
+
+    document = client.get("/openapi.json").json()
+    response = client.post("/v1/admin/tags", json={"name": {"a\x00": 1}}, headers=as_("editor"))
+    problem = assert_problem(response, 422)
+    assert problem["errors"][0]["loc"] == ["body", "name", "a\x00"]
+    schema = {"$ref": "#/components/schemas/Problem", "components": document["components"]}
+    assert jsonschema_rs.is_valid(schema, problem)
