@@ -22,6 +22,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # typer's own
 from typer.exceptions import Abort, TyperException
 
 from api.auth.cli import tokens_app
+from api.consent.cli import consent_app
 from api.core import migrations
 from api.core.db import make_engine, make_sessionmaker, refresh_planner_statistics, utcnow
 from api.core.settings import Settings, SettingsError, load_settings
@@ -115,6 +116,7 @@ app = MastheadCommand(help="Masthead: a headless JSON content API.", no_args_is_
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(consent_app, name="consent")
 DEMO_BUNDLE = Path(__file__).parent / "demo" / "seed.json"
 
 

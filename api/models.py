@@ -17,6 +17,7 @@ from api.articles.models import (
 from api.auth.models import ApiToken
 from api.authors.models import Author
 from api.changes.models import Change, ContentVersion
+from api.consent.models import ConsentEvent, ConsentWording
 from api.conversions.models import ActionConversion, ConversionEvent
 from api.core.db import metadata
 from api.editorial.models import ArticleRevision, AuditEntry, EntityVersion
@@ -52,6 +53,8 @@ __all__ = [
     "Author",
     "Change",
     "Citation",
+    "ConsentEvent",
+    "ConsentWording",
     "ContentVersion",
     "ConversionEvent",
     "EntityVersion",

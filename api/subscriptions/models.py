@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.core.db import UTCDateTime, new_id, utcnow
@@ -38,6 +38,12 @@ class Subscriber(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     unsubscribed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The consent ledger's head (`api.consent`): the hash of this subscriber's last event
+    # and the number of events, so a deleted tail is as detectable as an edited event.
+    ledger_head: str | None = Field(default=None, sa_column=Column(String(64)))
+    ledger_length: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class SubscriptionConsent(SQLModel, table=True):

@@ -20,7 +20,6 @@ from api.subscriptions.service import (
     record_signup,
     subscriber_for_token,
     unsubscribe,
-    wording_hash,
 )
 from api.subscriptions.tokens import CONFIRM_SALT, UNSUBSCRIBE_MAX_AGE, UNSUBSCRIBE_SALT, unsign
 
@@ -33,6 +32,14 @@ router = APIRouter(
 ListName = Annotated[str, Word(64)]
 THANKS = "Thanks for signing up! Check your inbox and open the link we sent to confirm."
 ACCEPTED = {"data": {"status": "pending"}, "message": THANKS}
+MAX_WORDING_LENGTH = 2000
+
+
+def shown_wording(text: str) -> str:
+    """The consent text as the reader saw it: runs of blanks are one space, none around."""
+    return " ".join(text.split())
+
+
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -60,6 +67,14 @@ class SubscriptionCreate(BaseModel):
         max_length=20,
         description="Newsletter list names to join; empty means the default newsletter.",
     )
+    consent_wording: Annotated[str, Line(MAX_WORDING_LENGTH)] | None = Field(
+        default=None,
+        description="The exact text shown beside the consent box, as plain text (e.g. the "
+        "label's `textContent`); runs of blanks count as one space. Its SHA-256 goes into "
+        "the consent record and the consent ledger, and the text is kept once under that "
+        "hash, as proof of what was agreed to. Leave it out when the form shows the "
+        "server's configured wording (`MASTHEAD_SUBSCRIPTION_CONSENT_WORDING`).",
+    )
 
     @field_validator("consent", mode="before")
     @classmethod
@@ -72,6 +87,13 @@ class SubscriptionCreate(BaseModel):
     @classmethod
     def valid_email(cls, value: str) -> str:
         return normalise_email(value)
+
+    @field_validator("consent_wording")
+    @classmethod
+    def plain_wording(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+            raise ValueError("the consent wording is plain text, without control characters")
+        return None if value is None else shown_wording(value)
 
 
 class SignupStatus(BaseModel):
@@ -137,9 +159,8 @@ def create_subscription(
         email=data.email,
         policy_version=data.policy_version,
         policy_page_slug=settings.privacy_page_slug,
-        consent_wording_hash=wording_hash(
-            settings.subscription_consent_wording, data.policy_version
-        ),
+        consent_wording=data.consent_wording
+        or shown_wording(settings.subscription_consent_wording),
         source=data.source,
         lists=sorted(set(data.lists)),
         client_network=client_network(address),
@@ -195,7 +216,12 @@ def confirm_subscription_link(
             token,
             settings.subscription_confirm_max_age,
         )
-        subscriber = confirm_subscription(session, payload, now)
+        subscriber = confirm_subscription(
+            session,
+            payload,
+            now,
+            client_network=client_network(client_address(request, settings.trusted_proxies)),
+        )
     except BadRequest:
         if redirect:
             return _landing(redirect, "invalid")
@@ -246,5 +272,6 @@ def unsubscribe_link(request: Request, session: SessionDep, now: NowDep, token: 
     """Unsubscribes from every list and withdraws consent; repeating it is harmless. Mail
     clients call it directly (RFC 8058 one-click, body `List-Unsubscribe=One-Click`)."""
     subscriber = subscriber_for_token(session, _unsubscribe_payload(request, token))
-    unsubscribe(session, subscriber, now)
+    address = client_address(request, request.app.state.settings.trusted_proxies)
+    unsubscribe(session, subscriber, now, client_network=client_network(address))
     return _outcome(subscriber.status, "unsubscribe", "You are unsubscribed. Sorry to see you go.")

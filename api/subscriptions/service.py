@@ -1,6 +1,7 @@
-"""Sign-up, confirmation, unsubscribe and erasure rules. Services flush; callers commit."""
+"""Sign-up, confirmation, unsubscribe and erasure rules. Services flush; callers commit.
 
-import hashlib
+Each of them appends its event to the subscriber's consent ledger (`api.consent.ledger`)."""
+
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +27,15 @@ from sqlmodel import col
 
 from api.articles.models import Article, ArticleKind
 from api.articles.service import visible_at
+from api.consent.ledger import (
+    Head,
+    append_event,
+    append_to,
+    forget_networks,
+    remember_wording,
+    store_head,
+)
+from api.consent.models import ConsentEventKind
 from api.core.db import insert_on_conflict, new_id
 from api.core.errors import BadRequest, NotFound
 from api.core.pagination import Page, fetch_page, sort_keys
@@ -83,11 +93,6 @@ def normalise_email(raw: str) -> str:
     return normalised
 
 
-def wording_hash(wording: str, policy_version: str) -> str:
-    """SHA-256 of the consent text shown, bound to the policy version agreed to."""
-    return hashlib.sha256(f"{policy_version}\n{wording}".encode()).hexdigest()
-
-
 def _locked(session: Session, query: Select[Any]) -> Select[Any]:
     # SQLite serialises writers itself; PostgreSQL needs the row lock.
     return query.with_for_update() if session.get_bind().dialect.name != "sqlite" else query
@@ -100,9 +105,10 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _upsert_subscriber(
     session: Session, email: str, lists: list[str], now: datetime
-) -> tuple[str, str, datetime | None]:
+) -> tuple[str, str, datetime | None, Head]:
     """Create the subscriber or update the one with this address, in one statement that
-    writes a row either way; (id, status, unsubscribed_at) as they are now.
+    writes a row either way; (id, status, unsubscribed_at, consent ledger head) as they
+    are now.
 
     A confirmed subscriber keeps its status and lists; any other becomes pending with the
     lists asked for. The statement takes the row's lock (PostgreSQL) and cannot fail on
@@ -125,9 +131,15 @@ def _upsert_subscriber(
             ),
             "lists": case((confirmed, subscribers.c.lists), else_=insert.excluded.lists),
         },
-    ).returning(subscribers.c.id, subscribers.c.status, subscribers.c.unsubscribed_at)
-    subscriber_id, status, unsubscribed_at = session.execute(upsert).one()
-    return str(subscriber_id), str(status), unsubscribed_at
+    ).returning(
+        subscribers.c.id,
+        subscribers.c.status,
+        subscribers.c.unsubscribed_at,
+        subscribers.c.ledger_head,
+        subscribers.c.ledger_length,
+    )
+    subscriber_id, status, unsubscribed_at, head, length = session.execute(upsert).one()
+    return str(subscriber_id), str(status), unsubscribed_at, Head(head, length)
 
 
 def _confirmation_recently_queued(
@@ -212,7 +224,7 @@ def record_signup(
     email: str,
     policy_version: str,
     policy_page_slug: str | None = None,
-    consent_wording_hash: str,
+    consent_wording: str,
     source: str,
     lists: list[str],
     client_network: str | None,
@@ -221,11 +233,12 @@ def record_signup(
 ) -> bool:
     """Record a sign-up and queue its confirmation email; True when an email was queued.
 
-    Every sign-up, whatever the address's state, runs the same four statements in the same
+    Every sign-up, whatever the address's state, runs the same statements in the same
     order: upsert the subscriber (a row written either way), look for a recent
-    confirmation, insert the consent record (each sign-up's proof), and an INSERT … SELECT
-    that queues the email only when one is due. A known address thus costs the database
-    what a new one does, and the answer's timing cannot tell them apart.
+    confirmation, insert the consent record (each sign-up's proof), keep the wording under
+    its hash, append the `given` event to the consent ledger and store its head, and an
+    INSERT … SELECT that queues the email only when one is due. A known address thus costs
+    the database what a new one does, and the answer's timing cannot tell them apart.
 
     Confirmed addresses keep their status and lists (their new consent is recorded, no
     email is queued); a burst of sign-ups for one pending address queues one email
@@ -233,31 +246,59 @@ def record_signup(
 
     The consent names the published privacy-policy page of `policy_page_slug` and its
     revision, when there is one."""
-    subscriber_id, status, unsubscribed_at = _upsert_subscriber(session, email, lists, now)
+    subscriber_id, status, unsubscribed_at, head = _upsert_subscriber(session, email, lists, now)
     policy_page_id, policy_page_revision = _policy_page(policy_page_slug, now)
     recent = _confirmation_recently_queued(
         session, subscriber_id, now, resend_after, unsubscribed_at
     )
-    session.execute(
-        insert(SubscriptionConsent).values(
-            id=new_id(),
+    consents = table_of(SubscriptionConsent)
+    consent_id = new_id()
+    digest = remember_wording(session, consent_wording, now)
+    page_id, page_revision = session.execute(
+        insert(consents)
+        .values(
+            id=consent_id,
             subscriber_id=subscriber_id,
             policy_version=policy_version,
             policy_page_id=policy_page_id,
             policy_page_revision=policy_page_revision,
-            wording_hash=consent_wording_hash,
+            wording_hash=digest,
             source=source,
             lists=lists,
             client_network=client_network,
             consented_at=now,
         )
+        .returning(consents.c.policy_page_id, consents.c.policy_page_revision)
+    ).one()
+    head = append_event(
+        session,
+        subscriber_id,
+        head,
+        ConsentEventKind.given,
+        now,
+        consent_id=consent_id,
+        policy_version=policy_version,
+        policy_page_id=page_id,
+        policy_page_revision=page_revision,
+        wording_hash=digest,
+        source=source,
+        lists=lists,
+        client_network=client_network,
     )
+    store_head(session, subscriber_id, head)
     due = status == SubscriberStatus.pending and not recent
     return _queue_confirmation(session, subscriber_id, email, now, due=due)
 
 
-def confirm_subscription(session: Session, payload: dict[str, Any], now: datetime) -> Subscriber:
-    """Activate the subscription a confirmation token names; 400 if used or withdrawn."""
+def confirm_subscription(
+    session: Session,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    client_network: str | None = None,
+) -> Subscriber:
+    """Activate the subscription a confirmation token names; 400 if used or withdrawn.
+    The ledger's `confirmed` event names the consent and repeats what it agreed to."""
     subscriber = session.scalars(
         _locked(session, select(Subscriber).where(col(Subscriber.id) == payload["s"]))
     ).first()
@@ -276,6 +317,20 @@ def confirm_subscription(session: Session, payload: dict[str, Any], now: datetim
     subscriber.confirmed_at = now
     subscriber.unsubscribed_at = None
     subscriber.lists = consent.lists
+    append_to(
+        session,
+        subscriber,
+        ConsentEventKind.confirmed,
+        now,
+        consent_id=consent.id,
+        policy_version=consent.policy_version,
+        policy_page_id=consent.policy_page_id,
+        policy_page_revision=consent.policy_page_revision,
+        wording_hash=consent.wording_hash,
+        source="confirmation-link",
+        lists=consent.lists,
+        client_network=client_network,
+    )
     emit(
         session,
         "subscriber.confirmed",
@@ -293,8 +348,23 @@ def subscriber_for_token(session: Session, payload: dict[str, Any]) -> Subscribe
     return subscriber
 
 
-def unsubscribe(session: Session, subscriber: Subscriber, now: datetime) -> Subscriber:
-    """Withdraw consent and stop queued mail; repeating it changes nothing."""
+def _lock(session: Session, subscriber: Subscriber) -> None:
+    """Hold the subscriber's row (PostgreSQL) before appending to its ledger."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.refresh(subscriber, with_for_update=True)
+
+
+def unsubscribe(
+    session: Session,
+    subscriber: Subscriber,
+    now: datetime,
+    *,
+    source: str = "unsubscribe",
+    client_network: str | None = None,
+) -> Subscriber:
+    """Withdraw consent and stop queued mail; repeating it changes nothing. The ledger's
+    `withdrawn` event withdraws every consent standing (`source`: how)."""
+    _lock(session, subscriber)
     if subscriber.status in (SubscriberStatus.pending, SubscriberStatus.confirmed):
         subscriber.status = SubscriberStatus.unsubscribed
         subscriber.unsubscribed_at = now
@@ -305,6 +375,15 @@ def unsubscribe(session: Session, subscriber: Subscriber, now: datetime) -> Subs
                 col(SubscriptionConsent.withdrawn_at).is_(None),
             )
             .values(withdrawn_at=now)
+        )
+        append_to(
+            session,
+            subscriber,
+            ConsentEventKind.withdrawn,
+            now,
+            source=source,
+            lists=subscriber.lists,
+            client_network=client_network,
         )
         _cancel_queued_mail(session, subscriber.id)
         session.flush()
@@ -378,6 +457,7 @@ def export_rows(session: Session) -> Iterable[Row[Any]]:
             col(Subscriber.created_at),
             col(Subscriber.confirmed_at),
             col(Subscriber.unsubscribed_at),
+            col(Subscriber.ledger_head),
             *consent_columns,
         )
         .outerjoin(
@@ -401,7 +481,13 @@ def get_subscriber(session: Session, subscriber_id: str) -> Subscriber:
 def erase_subscriber(session: Session, subscriber: Subscriber, now: datetime) -> Subscriber:
     """Art. 17 erasure: the email and client networks are overwritten, queued mail dropped.
 
-    The row stays, anonymous, so counts by status and date remain right."""
+    The row stays, anonymous, so counts by status and date remain right; so does the
+    consent ledger, with an `erased` event, its networks cleared (they are outside the
+    hashes, so the chain still verifies)."""
+    _lock(session, subscriber)
+    if subscriber.status != SubscriberStatus.erased:
+        append_to(session, subscriber, ConsentEventKind.erased, now, source="erasure")
+    forget_networks(session, subscriber.id)
     subscriber.email = None
     subscriber.status = SubscriberStatus.erased
     subscriber.erased_at = subscriber.erased_at or now

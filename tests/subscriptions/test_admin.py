@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from api.consent.ledger import wording_hash
 from api.core.db import make_sessionmaker
 from api.subscriptions.models import OutboxMessage, Subscriber, SubscriptionConsent
-from api.subscriptions.service import wording_hash
 from tests.conftest import FIXED_NOW
 from tests.subscriptions.conftest import Inbox, deliver, links, signup
 
@@ -154,7 +154,7 @@ def assert_consent_records(consents: list[dict[str, Any]], app: Any) -> None:
         "policy_version": "2026-07",
         "policy_page_id": None,  # no privacy-policy page published (see test_policy_page)
         "policy_page_revision": None,
-        "wording_hash": wording_hash(app.state.settings.subscription_consent_wording, "2026-07"),
+        "wording_hash": wording_hash(app.state.settings.subscription_consent_wording),
         "source": "=1+1",
         "lists": ["a", "b"],
         "client_network": "203.0.113.0/24",
@@ -179,7 +179,10 @@ def test_list_and_item_carry_the_consent_records_newest_first(
     response = client.get(f"/v1/admin/subscribers/{listed['id']}", headers=as_("admin"))
     assert response.status_code == 200
     assert response.headers["etag"]
-    assert response.json()["data"] == listed
+    item = response.json()["data"]
+    assert [event["kind"] for event in item.pop("ledger")] == ["given", "confirmed", "given"]
+    assert item.pop("ledger_head")
+    assert item == listed
     missing = client.get("/v1/admin/subscribers/nope", headers=as_("admin"))
     assert missing.status_code == 404
 
@@ -199,6 +202,7 @@ def test_csv_has_a_row_per_consent_record(
         "created_at",
         "confirmed_at",
         "unsubscribed_at",
+        "ledger_head",
         "consent_policy_version",
         "consent_policy_page_id",
         "consent_policy_page_revision",
@@ -222,9 +226,8 @@ def test_csv_has_a_row_per_consent_record(
     assert newest["consent_consented_at"] == LATER.isoformat()
     assert newest["consent_confirmed_at"] == ""
     assert first["consent_confirmed_at"] == FIXED_NOW.isoformat()
-    assert first["consent_wording_hash"] == wording_hash(
-        app.state.settings.subscription_consent_wording, "2026-01"
-    )
+    wording = app.state.settings.subscription_consent_wording
+    assert first["consent_wording_hash"] == wording_hash(wording)
 
 
 def test_erased_subscribers_keep_consent_records_without_networks(

@@ -252,7 +252,8 @@ def test_known_and_new_addresses_cost_the_database_the_same_statements(
         statements[state] = counter.statements
     assert len({tuple(s) for s in statements.values()}) == 1, statements
     writes = [s for s in statements["confirmed"] if s.lstrip().upper().startswith("INSERT")]
-    assert len(writes) == 3, statements["confirmed"]  # subscriber, consent, outbox
+    # subscriber, consent, its wording, its consent ledger event, outbox
+    assert len(writes) == 5, statements["confirmed"]
 
 
 def test_a_known_address_stays_as_it_was_and_gets_its_consent_recorded(

@@ -110,12 +110,15 @@ def arrange(engine: Engine) -> None:
 
 def snapshot(engine: Engine) -> dict[str, Any]:
     with make_sessionmaker(engine)() as session:
+        # Columns only: the models have columns that later revisions added.
+        subscribers = select(
+            *(
+                col(getattr(Subscriber, name))
+                for name in ("id", "email", "status", "lists", "confirmed_at", "unsubscribed_at")
+            )
+        )
         return {
-            "subscribers": {
-                s.id: (s.email, s.status, s.lists, s.confirmed_at, s.unsubscribed_at)
-                for s in session.scalars(select(Subscriber))
-            },
-            # Columns only: the model has columns that later revisions added.
+            "subscribers": {row[0]: tuple(row[1:]) for row in session.execute(subscribers)},
             "consents": {
                 id_: (subscriber_id, withdrawn_at)
                 for id_, subscriber_id, withdrawn_at in session.execute(

@@ -8,13 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.consent.ledger import wording_hash
 from api.core.db import make_sessionmaker
 from api.events.models import OutboxEvent
 from api.subscriptions.models import (
     Subscriber,
     SubscriptionConsent,
 )
-from api.subscriptions.service import normalise_email, wording_hash
+from api.subscriptions.service import normalise_email
 from tests.conftest import FIXED_NOW
 from tests.subscriptions.conftest import Inbox, deliver, links, signup
 
@@ -61,9 +62,7 @@ def test_confirmation_mail_arrives_and_its_link_confirms(
     [consent] = rows(engine, SubscriptionConsent)
     assert consent.policy_version == "2026-01"
     assert consent.source == "/articles/clean-air"
-    assert consent.wording_hash == wording_hash(
-        app.state.settings.subscription_consent_wording, "2026-01"
-    )
+    assert consent.wording_hash == wording_hash(app.state.settings.subscription_consent_wording)
     assert consent.client_network == "203.0.113.0/24"
     assert consent.consented_at == FIXED_NOW
     assert consent.confirmed_at == FIXED_NOW
