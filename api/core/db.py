@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from starlette.concurrency import run_in_threadpool
 
+from api.core.overload import alone_in_flight
 from api.core.settings import Settings
 from api.core.writers import begin_immediate, writer_queue
 
@@ -110,6 +111,7 @@ def _sqlite_begin(budget_ms: int) -> Callable[[Connection], None]:
 
 
 SQLITE_BEGIN = "masthead_sqlite_begin"
+INLINE = "masthead.reads_inline"  # the request scope's record of `reads_inline`
 
 
 def insert_on_conflict(session: Session, model: Any) -> postgresql.Insert | sqlite.Insert:
@@ -180,12 +182,21 @@ def reads_inline(request: Request) -> bool:
 
     SQLite reads are in-process and never wait for a writer (WAL), so a read costs less
     than the hop to a worker thread and back. Writes (which may wait for SQLite's write
-    lock) and every request to a network database stay in the thread pool."""
+    lock) and every request to a network database stay in the thread pool. So does a read
+    that is not alone in the worker (see `api.core.overload`): run inline one after the
+    other, a burst of reads would hold the loop for their sum, and nothing else (`/healthz`,
+    the shedding of requests past the bound) would be answered meanwhile. Decided once per
+    request."""
+    decided: bool | None = request.scope.get(INLINE)
+    if decided is not None:
+        return decided
     inline: bool | None = getattr(request.app.state, "sqlite", None)
     if inline is None:
         inline = request.app.state.engine.dialect.name == "sqlite"
         request.app.state.sqlite = inline
-    return inline and request.method in ("GET", "HEAD")
+    decided = inline and request.method in ("GET", "HEAD") and alone_in_flight(request.scope)
+    request.scope[INLINE] = decided
+    return decided
 
 
 def is_public_read(request: Request) -> bool:

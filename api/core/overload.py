@@ -7,12 +7,15 @@ finds both. Liveness and metrics are exempt: they touch no pool and must answer 
 load.
 """
 
+import asyncio
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.errors import problem_response
 from api.core.settings import Settings
 
 EXEMPT_PATHS = frozenset({"/healthz", "/metrics"})
+LIMIT = "masthead.in_flight_limit"  # the request scope's InFlightLimit
 # anyio's default thread pool has 40 threads; admitted requests must always find one.
 MOST_IN_FLIGHT_BY_DEFAULT = 32
 
@@ -53,7 +56,18 @@ class InFlightLimit:
             await response(scope, receive, send)
             return
         self.in_flight += 1
+        scope[LIMIT] = self
         try:
+            # Let the other requests that arrived with this one be counted (and shed past
+            # the bound) before it starts: then `in_flight` says whether it is alone.
+            await asyncio.sleep(0)
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+def alone_in_flight(scope: Scope) -> bool:
+    """Whether this request is the only one its worker works on (True without the bound,
+    e.g. in tests that call the app without its middleware)."""
+    limit: InFlightLimit | None = scope.get(LIMIT)
+    return limit is None or limit.in_flight <= 1

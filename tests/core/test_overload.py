@@ -114,3 +114,40 @@ def test_waiting_for_a_pooled_connection_is_bounded_and_ends_in_503(
         assert response.headers["content-type"] == "application/problem+json"
         assert client.get("/v1/articles").status_code == 200
     app.state.engine.dispose()
+
+
+def test_sqlite_reads_run_on_the_loop_only_when_alone(
+    backend: str, settings: Any, engine: Any
+) -> None:
+    """A burst of reads goes to the thread pool, so the loop stays free for `/healthz` and
+    for shedding; a lone read runs inline (cheaper)."""
+    if backend != "sqlite":
+        pytest.skip("only SQLite reads run on the event loop")
+    import threading
+
+    from sqlalchemy import event
+
+    app = create_app(settings.model_copy(update={"response_cache": False}), engine=engine)
+    app.state.clock = lambda: FIXED_NOW
+    threads: list[tuple[str, int]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        threads.append((statement, threading.get_ident()))
+
+    async def scenario(concurrent: int) -> tuple[int, list[int]]:
+        loop_thread = threading.get_ident()
+        threads.clear()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            answers = await asyncio.gather(*(http.get("/v1/tags") for _ in range(concurrent)))
+        assert [a.status_code for a in answers] == [200] * concurrent
+        return loop_thread, [ident for _, ident in threads]
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        loop_thread, alone = asyncio.run(scenario(1))
+        assert alone and set(alone) == {loop_thread}
+        loop_thread, burst = asyncio.run(scenario(8))
+        assert burst and loop_thread not in set(burst)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
