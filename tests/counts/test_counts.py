@@ -12,16 +12,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 
 from api.articles.models import Article, ArticleAuthor, ArticleTag, Citation
 from api.articles.service import visible
 from api.authors.models import Author
 from api.changes.counts import stored_article_counts
-from api.core.db import make_sessionmaker
+from api.core import migrations
+from api.core.db import UTCDateTime, make_engine, make_sessionmaker
+from api.core.settings import load_settings
 from api.sources.models import Source
 from api.tags.models import Tag
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, fresh_database
 from tests.factories import article, author, bundle, iso, load, source, tag
 
 # entity -> (link's target column, link's article column, target model)
@@ -368,3 +370,78 @@ def test_linking_and_publishing_at_once_count_the_pair(engine, backend, first):
         holder.close()
         waiter.close()
     assert stored(engine, FIXED_NOW)["tag"] == {tag_id: 1} == recount(engine, FIXED_NOW)["tag"]
+
+
+def test_the_migration_counts_what_is_already_there(backend, tmp_path):
+    """0015 on a database with content: the counts start as a recount would give them."""
+    with fresh_database(backend, tmp_path) as url:
+        engine = make_engine(load_settings(database_url=url))
+        try:
+            migrations.upgrade(engine, "0014")
+            at = bindparam("at", type_=UTCDateTime())
+            past, future = FIXED_NOW - timedelta(days=1), FIXED_NOW + timedelta(days=1)
+            with engine.begin() as connection:
+                for table, extra in (("tags", ""), ("sources", "kind, "), ("authors", "")):
+                    connection.execute(
+                        text(
+                            f"INSERT INTO {table} (id, slug, name, {extra}created_at, updated_at)"
+                            f" VALUES ('{table}1', '{table}1', 'One', "
+                            f"{repr('ngo') + ', ' if extra else ''}:at, :at)"
+                        ).bindparams(at),
+                        {"at": past},
+                    )
+                for name, kind, status, published, deleted in (
+                    ("out", "article", "published", past, None),
+                    ("later", "article", "published", future, None),
+                    ("draft", "article", "draft", past, None),
+                    ("gone", "article", "published", past, past),
+                    ("page", "page", "published", past, None),
+                ):
+                    connection.execute(
+                        text(
+                            "INSERT INTO articles (id, slug, kind, title, body_html, body_text, "
+                            "lang, status, published_at, created_at, updated_at, deleted_at, "
+                            "word_count, reading_time) VALUES (:id, :id, :kind, 'T', '', '', "
+                            "'en', :status, :published, :at, :at, :deleted, 0, 0)"
+                        ).bindparams(
+                            at,
+                            bindparam("published", type_=UTCDateTime()),
+                            bindparam("deleted", type_=UTCDateTime()),
+                        ),
+                        {
+                            "id": name,
+                            "kind": kind,
+                            "status": status,
+                            "published": published,
+                            "deleted": deleted,
+                            "at": past,
+                        },
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO article_tags (article_id, tag_id, position) "
+                            "VALUES (:id, 'tags1', 0)"
+                        ),
+                        {"id": name},
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO article_authors (article_id, author_id, position) "
+                            "VALUES (:id, 'authors1', 0)"
+                        ),
+                        {"id": name},
+                    )
+                    for position in (0, 1):  # cited twice: one article
+                        connection.execute(
+                            text(
+                                "INSERT INTO citations (id, article_id, source_id, position) "
+                                "VALUES (:cid, :id, 'sources1', :position)"
+                            ),
+                            {"cid": f"{name}-{position}", "id": name, "position": position},
+                        )
+            migrations.upgrade(engine, "0015")
+            expected = {"tag": {"tags1": 1}, "source": {"sources1": 1}, "author": {"authors1": 1}}
+            assert stored(engine, FIXED_NOW) == expected == recount(engine, FIXED_NOW)
+            assert stored(engine, future)["tag"] == {"tags1": 2} == recount(engine, future)["tag"]
+        finally:
+            engine.dispose()
