@@ -1,6 +1,7 @@
 """Content keys: when `MASTHEAD_CONTENT_KEYS_REQUIRED=true`, the public API (`/v1`, not the
 admin API) needs a live `content` key, sent as `?key=` or `X-Masthead-Key`; each use is
-counted on the key. One ASGI middleware, so no public router has to remember it."""
+counted on the key. The inbound hooks (`/v1/hooks`) are not the content API: each checks
+its provider's own credentials. One ASGI middleware, so no public router has to remember it."""
 
 from urllib.parse import parse_qs
 
@@ -35,7 +36,7 @@ class ContentKeys:
     @staticmethod
     def _guarded(scope: Scope) -> bool:
         path: str = scope.get("path", "")
-        if not path.startswith("/v1/") or path.startswith("/v1/admin"):
+        if not path.startswith("/v1/") or path.startswith(("/v1/admin", "/v1/hooks")):
             return False
         return bool(scope["app"].state.settings.content_keys_required)
 

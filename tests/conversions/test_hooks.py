@@ -452,6 +452,21 @@ def test_a_changed_goal_recounts_progress_and_reaching_it_can_close(hooks, engin
     assert closed.headers["content-type"] == "application/problem+json"
 
 
+def test_hooks_need_no_content_key_when_the_public_api_does(settings, engine):
+    seed(engine)
+    required = settings.model_copy(
+        update={"content_keys_required": True, "hook_actionnetwork_secret": AN_SECRET}
+    )
+    app = create_app(required, engine=engine)
+    app.state.clock = lambda: FIXED_NOW
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/v1/actions").status_code == 401
+        events = [action_network_signature("story-end", key="no-key")]
+        answer = client.post(f"/v1/hooks/actionnetwork?secret={AN_SECRET}", json=events)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["unmatched"] == 1
+
+
 @pytest.fixture
 def app_clock(hooks):
     def set_clock(moment: datetime) -> None:
