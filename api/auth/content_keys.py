@@ -6,11 +6,12 @@ its provider's own credentials. One ASGI middleware, so no public router has to 
 from urllib.parse import parse_qs
 
 from anyio import to_thread
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth.models import Role
 from api.auth.service import count_content_key_use, find_usable_token
-from api.core.errors import problem_response
+from api.core.errors import TooManyRequests, problem_response
 
 
 class ContentKeys:
@@ -22,7 +23,20 @@ class ContentKeys:
             await self.app(scope, receive, send)
             return
         key = self._key(scope)
-        if key is None or not await to_thread.run_sync(self._use, scope, key):
+        try:
+            # Failed keys are limited per client address like bearer tokens (429).
+            usable = key is not None and await to_thread.run_sync(self._check, scope, key)
+        except TooManyRequests as refused:
+            response = problem_response(
+                refused.status,
+                refused.detail,
+                type_slug=refused.type_slug,
+                title=refused.title,
+                headers=refused.headers,
+            )
+            await response(scope, receive, send)
+            return
+        if not usable:
             response = problem_response(
                 401,
                 "This API needs a content key: pass `?key=` or the `X-Masthead-Key` header.",
@@ -32,6 +46,20 @@ class ContentKeys:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    @classmethod
+    def _check(cls, scope: Scope, key: str) -> bool:
+        """Whether `key` is a live content key (its use counted); 429 while this client is
+        over the failed-authentication limit, and a failure counted against it."""
+        state = scope["app"].state
+        limiter = state.auth_failures
+        request = Request(scope)
+        now = state.clock()
+        limiter.check(request, now)
+        if cls._use(scope, key):
+            return True
+        limiter.failed(request, now)
+        return False
 
     @staticmethod
     def _guarded(scope: Scope) -> bool:

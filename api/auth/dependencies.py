@@ -12,15 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.auth.models import ROLE_RANK, Role
 from api.auth.service import Principal, find_usable_token, last_use_is_stale, record_last_use
 from api.core.db import NowDep, SessionDep, mark_failed
-from api.core.errors import Forbidden, Unauthorized, problem_responses
+from api.core.errors import Forbidden, TooManyRequests, Unauthorized, problem_responses
+from api.core.limits import NUL_AT, nul_problem
 from api.editorial.http import ADMIN_CACHE_CONTROL
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="masthead-admin"'}
@@ -70,14 +74,19 @@ def require_role(minimum: Role) -> Any:
         raise ValueError(f"{minimum} is not an editorial role")
 
     def check_role(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if principal.role not in ROLE_RANK:
-            raise Forbidden("Content keys read the public API only; use an editorial token.")
-        if ROLE_RANK[principal.role] < ROLE_RANK[minimum]:
-            raise Forbidden(f"This needs the `{minimum}` role; the token is `{principal.role}`.")
-        return principal
+        return permitted(principal, minimum)
 
     setattr(check_role, ROLE_MARK, minimum)
     return Depends(check_role)
+
+
+def permitted(principal: Principal, minimum: Role) -> Principal:
+    """`principal`, when it holds `minimum` or a stronger editorial role; else 403."""
+    if principal.role not in ROLE_RANK:
+        raise Forbidden("Content keys read the public API only; use an editorial token.")
+    if ROLE_RANK[principal.role] < ROLE_RANK[minimum]:
+        raise Forbidden(f"This needs the `{minimum}` role; the token is `{principal.role}`.")
+    return principal
 
 
 def required_role(route: APIRoute) -> Role | None:
@@ -102,11 +111,22 @@ class AdminRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
+        minimum = required_role(self)
 
         async def private_handler(request: Request) -> Response:
             try:
-                response = await original(request)
-            except Exception as exc:
+                nul_at = request.scope.get(NUL_AT)
+                if nul_at is not None:  # refused before routing, answered after authentication
+                    refusal = await _authentication_refusal(request, minimum)
+                    if refusal is not None:
+                        raise refusal
+                    response = nul_problem(nul_at)
+                else:
+                    response = await original(request)
+            except Exception as error:
+                exc = error
+                if _raised_before_authentication(exc):
+                    exc = await _authentication_refusal(request, minimum) or exc
                 handler = _exception_handler(request, exc)
                 if handler is None:
                     raise
@@ -120,6 +140,32 @@ class AdminRoute(APIRoute):
             return response
 
         return private_handler
+
+
+def _raised_before_authentication(exc: Exception) -> bool:
+    """A body FastAPI could not decode: it refuses it before solving any dependency, so
+    before the caller is authenticated."""
+    if isinstance(exc, RequestValidationError):
+        return all(e.get("type") == "json_invalid" for e in exc.errors())
+    return isinstance(exc, StarletteHTTPException) and exc.status_code == 400
+
+
+async def _authentication_refusal(request: Request, minimum: Role | None) -> Exception | None:
+    """What the route's authentication would answer (401, 403, 429), or None when the caller
+    may use it: an unauthenticated request learns nothing about the body it sent."""
+    state = request.app.state
+
+    def check() -> None:
+        with state.query_sessionmaker() as session:
+            principal = authenticate(request, session, state.clock(), BackgroundTasks())
+        if minimum is not None:
+            permitted(principal, minimum)
+
+    try:
+        await run_in_threadpool(check)
+    except (Unauthorized, Forbidden, TooManyRequests) as refusal:
+        return refusal
+    return None
 
 
 def _exception_handler(request: Request, exc: Exception) -> Any:

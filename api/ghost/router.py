@@ -59,7 +59,7 @@ KEY_CONTEXT = (
     "Pass a Content API key as `?key=` (26 hex characters; create one with "
     "`masthead tokens create --name site --role content`)."
 )
-ERRORS = ghost_error_responses(400, 401, 404, 422, 503)
+ERRORS = ghost_error_responses(400, 401, 404, 422, 429, 503)
 
 
 async def require_content_key(request: Request, session: SessionDep, now: NowDep) -> None:
@@ -70,9 +70,15 @@ async def require_content_key(request: Request, session: SessionDep, now: NowDep
     if not keys or not keys[0]:
         raise GhostProblem(401, "Authorization failed", context=KEY_CONTEXT)
 
+    limiter = request.app.state.auth_failures  # failed keys count as failed authentication
+
     def known() -> bool:
+        limiter.check(request, now)
         token = find_usable_token(session, keys[0], now)
-        return token is not None and token.role == Role.content
+        if token is not None and token.role == Role.content:
+            return True
+        limiter.failed(request, now)
+        return False
 
     usable = known() if reads_inline(request) else await run_in_threadpool(known)
     if not usable:

@@ -73,3 +73,74 @@ def test_cli_refuses_a_past_expiry_and_an_existing_name(engine: Any, monkeypatch
     again = runner.invoke(cli, ["tokens", "create", "--name", "y", "--role", "editor"])
     assert again.exit_code == 1
     assert "revoke" in again.output
+
+
+def test_failed_content_keys_are_limited_per_address_like_tokens(
+    settings: Any, engine: Any, tokens: Any
+) -> None:
+    keyed = settings.model_copy(update={"auth_failure_limit": 5, "content_keys_required": True})
+    app = create_app(keyed, engine=engine)
+    app.state.clock = lambda: FIXED_NOW
+    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.9", 50000)) as guesser:
+        # A request without any key is not a guess; it is not counted.
+        assert [guesser.get("/v1/articles").status_code for _ in range(8)] == [401] * 8
+        statuses = [
+            guesser.get("/v1/articles", headers={"X-Masthead-Key": f"mh_wrong{n}"}).status_code
+            for n in range(8)
+        ]
+        assert statuses[:5] == [401] * 5
+        assert set(statuses[5:]) == {429}
+        refused = guesser.get(f"/v1/articles?key={tokens['content']}")
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"].endswith("/rate-limited")
+        # Bearer guesses and key guesses share the address's count.
+        assert (
+            guesser.get("/v1/admin/articles", headers=bearer(tokens["editor"])).status_code == 429
+        )
+    with TestClient(app, raise_server_exceptions=False, client=("198.51.100.7", 50000)) as other:
+        assert other.get(f"/v1/articles?key={tokens['content']}").status_code == 200
+
+
+def test_failed_keys_on_the_ghost_content_api_are_limited_too(
+    settings: Any, engine: Any, tokens: Any
+) -> None:
+    app = create_app(settings.model_copy(update={"auth_failure_limit": 5}), engine=engine)
+    app.state.clock = lambda: FIXED_NOW
+    posts = "/ghost/api/content/posts/"
+    with TestClient(app, raise_server_exceptions=False, client=("203.0.113.9", 50000)) as guesser:
+        statuses = [guesser.get(f"{posts}?key={n:026x}").status_code for n in range(8)]
+        assert statuses[:5] == [401] * 5
+        assert set(statuses[5:]) == {429}
+        refused = guesser.get(f"{posts}?key={tokens['content']}")
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["errors"][0]["type"] == "TooManyRequestsError"
+    with TestClient(app, raise_server_exceptions=False, client=("198.51.100.7", 50000)) as other:
+        assert other.get(f"{posts}?key={tokens['content']}").status_code == 200
+
+
+# What each bad body gets once the caller may use the route.
+BAD_BODIES = {
+    b'{"name": ': 422,  # malformed JSON
+    b"\xff\xfe\xfd": 400,  # not UTF-8
+    b'{"name": "a\\u0000b", "role": "editor"}': 422,  # NUL in a string
+    b'{"name": 5, "role": "nobody"}': 422,  # wrong types
+}
+
+
+def test_admin_bodies_are_judged_only_after_authentication(client: Any, as_: Any) -> None:
+    json_type = {"Content-Type": "application/json"}
+    for body, judged in BAD_BODIES.items():
+        for headers, status in (
+            ({}, 401),
+            (bearer("mh_" + "x" * 43), 401),
+            (as_("editor"), 403),  # tokens need the admin role
+            (as_("admin"), judged),
+        ):
+            answer = client.post("/v1/admin/tokens", content=body, headers={**json_type, **headers})
+            assert answer.status_code == status, (body, headers, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+        patch = client.patch("/v1/admin/articles/" + "0" * 32, content=body, headers=json_type)
+        assert patch.status_code == 401, (body, patch.text)
