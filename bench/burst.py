@@ -20,7 +20,9 @@ Two phases, each on a freshly started server (so its pools, caches and statement
    `/healthz` within `--health-within` (100 ms) throughout.
 
 Every connection is opened (and used once, for `/healthz`) before the burst, so the burst is
-the requests, not the TCP handshakes; then they are released together. The dataset comes from
+the requests, not the TCP handshakes; then they are released together. The burst's client
+speaks HTTP/1.1 over asyncio streams itself (httpx costs milliseconds of client CPU a request,
+which at 500 connections would be timed as the server's). The dataset comes from
 bench/make_dataset.py (`--articles`, `--words`), imported with `masthead import`. The synthetic
 words of that dataset are the default query (`karimo`, which most articles contain); `rights`,
 the issue's query, matches none of them, so it is cheaper.
@@ -48,6 +50,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 import run as bench  # bench/run.py: processes, databases, imports, machine info, records
 import soak  # bench/soak.py: the throw-away PostgreSQL cluster, percentiles
 
@@ -148,48 +151,81 @@ class Answer:
         return 200 <= self.status < 400 or (self.status == 503 and self.retry_after)
 
 
-async def one(client: httpx.AsyncClient, op: str, path: str, go: asyncio.Event) -> Answer:
+class Connection:
+    """One keep-alive HTTP/1.1 connection, spoken directly over asyncio streams: at hundreds
+    of connections in one process, httpx's own CPU cost (milliseconds a request) would be
+    timed as the server's. Requests are written whole; answers read by Content-Length."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            "Accept: application/json\r\n\r\n".encode()
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        return status, headers, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+
+
+async def one(conn: Connection, op: str, path: str, go: asyncio.Event, timeout: float) -> Answer:
     await go.wait()
     start = time.monotonic()
     try:
-        response = await client.get(path)
-    except httpx.HTTPError as exc:
+        status, headers, body = await asyncio.wait_for(conn.get(path), timeout)
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError) as exc:
         return Answer(op, start, time.monotonic(), None, type(exc).__name__)
-    answer = Answer(op, start, time.monotonic(), response.status_code)
-    answer.retry_after = "retry-after" in response.headers
-    if response.headers.get("content-type", "").startswith("application/problem+json"):
+    answer = Answer(op, start, time.monotonic(), status)
+    answer.retry_after = "retry-after" in headers
+    if headers.get("content-type", "").startswith("application/problem+json"):
         with contextlib.suppress(Exception):
-            answer.problem = str(response.json().get("type", "")).rsplit("/", 1)[-1]
+            answer.problem = str(orjson.loads(body).get("type", "")).rsplit("/", 1)[-1]
     return answer
 
 
 async def burst(base: str, requests: list[tuple[str, str]], timeout: float) -> list[Answer]:
     """Open one connection per request (each used once for /healthz), then send every
-    request at the same moment; one httpx client per connection."""
-    one_connection = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with contextlib.AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(base_url=base, timeout=timeout, limits=one_connection)
-            )
-            for _ in requests
-        ]
+    request at the same moment."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    connections = [Connection(host, int(port)) for _ in requests]
+    try:
         # Connect in batches, so the connections do not become a burst of their own.
-        for i in range(0, len(clients), 50):
-            opened = await asyncio.gather(
-                *(c.get("/healthz") for c in clients[i : i + 50]), return_exceptions=True
-            )
-            failed = [o for o in opened if not isinstance(o, httpx.Response)]
-            if failed:
-                raise bench.BenchError(f"could not open the connections: {failed[0]!r}")
+        for i in range(0, len(connections), 50):
+            batch = connections[i : i + 50]
+            await asyncio.gather(*(c.open() for c in batch))
+            opened = await asyncio.gather(*(c.get("/healthz") for c in batch))
+            if any(status != 200 for status, _, _ in opened):
+                raise bench.BenchError(f"/healthz answered {[s for s, _, _ in opened]}")
         go = asyncio.Event()
         tasks = [
-            asyncio.create_task(one(client, op, path, go))
-            for client, (op, path) in zip(clients, requests, strict=True)
+            asyncio.create_task(one(conn, op, path, go, timeout))
+            for conn, (op, path) in zip(connections, requests, strict=True)
         ]
         await asyncio.sleep(0.05)  # every task waits on `go`
         go.set()
         return list(await asyncio.wait_for(asyncio.gather(*tasks), timeout=timeout + 30))
+    finally:
+        await asyncio.gather(*(c.close() for c in connections))
 
 
 def probe_health(base: str, stop: Any, out: Any) -> None:
@@ -266,8 +302,12 @@ def catalog(base: str) -> dict[str, list[str]]:
     """Slugs to read in the wide burst; checks the query finds something. Only run after the
     burst's server is started, never before a phase (it would warm the server)."""
     with httpx.Client(base_url=base, timeout=30) as client:
-        slugs = [a["slug"] for a in client.get("/v1/articles?limit=100").json()["data"]]
-    return {"slugs": slugs}
+        for _ in range(20):
+            page = client.get("/v1/articles?limit=100")
+            if page.status_code == 200:
+                return {"slugs": [a["slug"] for a in page.json()["data"]]}
+            time.sleep(1.0)  # a 503 while the server settles: try again, bounded
+    raise bench.BenchError(f"GET /v1/articles answered {page.status_code}: {page.text[:300]}")
 
 
 def run_phase(
