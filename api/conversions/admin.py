@@ -13,6 +13,7 @@ from api.conversions.reports import action_report, article_impact
 from api.core.db import SessionDep
 from api.core.errors import Unprocessable, problem_responses
 from api.core.http import reject_unknown_query
+from api.core.timestamps import Day
 from api.editorial.http import admin_response
 
 router = AdminRouter(
@@ -83,11 +84,11 @@ class ArticleImpact(BaseModel):
 
 
 From = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="First day (UTC, `YYYY-MM-DD`) to count; default: all."),
 ]
 To = Annotated[
-    date | None,
+    Day | None,
     Query(
         alias="to", description="Last day (UTC, `YYYY-MM-DD`) to count, inclusive; default: all."
     ),

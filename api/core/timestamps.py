@@ -6,12 +6,13 @@ says `format: date-time`, so those are a 422 here, like any other value outside 
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
 # RFC 3339 §5.6 `date-time` (`T` and `Z` either case); the parser checks the ranges.
+FULL_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # RFC 3339 `full-date`
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)")
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
@@ -25,6 +26,14 @@ def _rfc3339(value: object) -> object:
         return value
     if not isinstance(value, str) or RFC3339.fullmatch(value) is None:
         raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-12-01T09:30:00Z")
+    return value
+
+
+def _full_date(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or FULL_DATE.fullmatch(value) is None:
+        raise ValueError("must be a date as YYYY-MM-DD, e.g. 2026-12-01")
     return value
 
 
@@ -47,3 +56,5 @@ def _bound_in_utc(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_in_utc)]
 # A time a filter compares with: converted to UTC; beyond the range, the range's end.
 TimeBound = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_bound_in_utc)]
+# A day (`format: date`): `YYYY-MM-DD` only, not `0` or a date-time.
+Day = Annotated[date, BeforeValidator(_full_date)]

@@ -70,3 +70,13 @@ def test_bundle_with_a_loose_time_is_422_pointing_at_the_item(client, as_):
     response = client.post("/v1/admin/import", json=loose, headers=as_("editor"))
     assert error_locations(assert_problem(response, 422)) == [["body", "tags", 0, "created_at"]]
     assert client.get("/v1/tags").json()["data"] == []
+
+
+@pytest.mark.parametrize("value", [0, "0", "2026-12-01T00:00:00Z", "2026-12-1"])
+def test_report_day_with_a_loose_value_is_422(client, as_, value):
+    action = {"title": "Sign", "url": "https://act.example/"}
+    action_id = client.post("/v1/admin/actions", json=action, headers=as_("editor")).json()
+    url = f"/v1/admin/actions/{action_id['data']['id']}/report"
+    assert client.get(url, params={"to": "2026-12-01"}, headers=as_("editor")).status_code == 200
+    response = client.get(url, params={"to": value}, headers=as_("editor"))
+    assert error_locations(assert_problem(response, 422)) == [["query", "to"]]
