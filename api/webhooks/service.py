@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from api.core.errors import NotFound, Unprocessable
+from api.core.fetch import RefusedTarget, check_target
 from api.core.pagination import Page, fetch_page, sort_keys
 from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.webhooks.schemas import WebhookCreate
 from api.webhooks.signing import new_secret
-from api.webhooks.targets import RefusedTarget, check_target
 
 WEBHOOK_SORT = sort_keys(Webhook.id, created_at=Webhook.created_at)["created_at"]
 DELIVERY_SORT = sort_keys(WebhookDelivery.id, created_at=WebhookDelivery.created_at)["-created_at"]
