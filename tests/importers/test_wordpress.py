@@ -232,11 +232,16 @@ def _reset_peak_rss() -> bool:
     return True
 
 
-def test_a_large_export_is_read_in_constant_memory(settings, tmp_path):
-    """Memory, not time: the file is about 60 MB; the import holds one batch at a time."""
-    path = write_wxr(tmp_path / "large.xml", 5_000)
+def test_a_large_export_is_read_in_constant_memory(backend, settings, tmp_path):
+    """Memory, not time: the file is about 24 MB; the import holds one batch at a time.
+    Without clearing parsed elements Python objects peak near the file's size (104 MiB for
+    a 59 MiB file), with it near one batch (9.6 MiB). Parsing does not depend on the
+    database, so one of them is enough for the suite's time."""
+    if backend != "sqlite":
+        pytest.skip("the parse's memory does not depend on the database (run on SQLite)")
+    path = write_wxr(tmp_path / "large.xml", 2_000)
     size_mib = path.stat().st_size / 2**20
-    assert size_mib > 55
+    assert size_mib > 20
     rss_measured = _reset_peak_rss()
     rss_before = _peak_rss_kib()
     tracemalloc.start()
@@ -251,13 +256,15 @@ def test_a_large_export_is_read_in_constant_memory(settings, tmp_path):
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert report["created"]["articles"] == 5_000
+    assert report["created"]["articles"] == 2_000
     peak_mib = peak / 2**20
-    assert peak_mib < 24, (
+    assert peak_mib < 16, (
         f"Python objects peaked at {peak_mib:.1f} MiB for a {size_mib:.0f} MiB file"
     )
     rss_after = _peak_rss_kib()
     if rss_measured and rss_before and rss_after:
         # lxml's own memory is not seen by tracemalloc: the process's peak covers it.
+        # The database's pages and one batch cost about 21-23 MiB whatever the file's size
+        # (24 and 59 MiB files measured); a tree kept whole costs several times the file.
         grown_mib = (rss_after - rss_before) / 1024
-        assert grown_mib < size_mib / 2, f"peak RSS grew {grown_mib:.0f} MiB"
+        assert grown_mib < 2 * size_mib, f"peak RSS grew {grown_mib:.0f} MiB"
