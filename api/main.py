@@ -55,6 +55,7 @@ from api.subscriptions.public import router as subscriptions_router
 from api.sync.public import router as sync_router
 from api.tags.public import router as tags_router
 from api.webhooks.worker import run_webhook_worker
+from api.websub.worker import run_websub_worker
 
 log = logging.getLogger("masthead")
 DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"
@@ -93,6 +94,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.webhook_worker
         else None
     )
+    websub_task = (
+        asyncio.create_task(run_websub_worker(app, webhook_stop), name="masthead-websub")
+        if settings.webhook_worker and settings.websub_hub
+        else None
+    )
     try:
         yield
     finally:
@@ -102,6 +108,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sender.stop()
         if webhook_task is not None:
             await webhook_task
+        if websub_task is not None:
+            await websub_task
 
 
 class Masthead(FastAPI):

@@ -20,6 +20,7 @@ from api.changes.models import Change, ContentVersion
 from api.consent.models import ConsentEvent, ConsentWording
 from api.conversions.models import ActionConversion, ConversionEvent
 from api.core.db import metadata
+from api.corrections.models import Correction
 from api.editorial.models import ArticleRevision, AuditEntry, EntityVersion
 from api.events.models import OutboxEvent
 from api.previews.models import PreviewGeneration
@@ -37,6 +38,7 @@ from api.webhooks.models import (
     WebhookCursor,
     WebhookDelivery,
 )
+from api.websub.models import WebSubArticleTopic, WebSubCursor, WebSubPing
 
 __all__ = [
     "Action",
@@ -57,6 +59,7 @@ __all__ = [
     "ConsentWording",
     "ContentVersion",
     "ConversionEvent",
+    "Correction",
     "EntityVersion",
     "OutboxEvent",
     "OutboxMessage",
@@ -68,6 +71,9 @@ __all__ = [
     "Subscriber",
     "SubscriptionConsent",
     "Tag",
+    "WebSubArticleTopic",
+    "WebSubCursor",
+    "WebSubPing",
     "Webhook",
     "WebhookArticleState",
     "WebhookCursor",

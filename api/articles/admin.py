@@ -244,7 +244,8 @@ def article_admin_router(kind: ArticleKind) -> AdminRouter:
         summary="Restore a revision",
         name=f"restore_{noun}_revision",
         description=f"Brings back the revision's content (undeleting the {noun} if needed) "
-        "as a new save; publication state is kept.",
+        "as a new save; publication state is kept, and so are the corrections (they are the "
+        "public record: those made since stay, those deleted since stay deleted).",
     )
     def restore_revision(
         request: Request,

@@ -25,7 +25,7 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
-from api.articles.schemas import RELATIONS, ArticleCreate, ArticleUpdate, article_public
+from api.articles.schemas import FULL_RELATIONS, ArticleCreate, ArticleUpdate, article_public
 from api.articles.service import ARTICLE_SORTS, relation_options
 from api.auth.models import Role
 from api.auth.service import Principal
@@ -35,6 +35,7 @@ from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.core.http import dump_json
 from api.core.pagination import Page, fetch_page
 from api.core.slugs import make_slug
+from api.corrections.schemas import correction_public
 from api.editorial.audit import record
 from api.editorial.models import ArticleRevision, EntityVersion
 from api.editorial.schemas import merged, writable_fields
@@ -59,7 +60,7 @@ def article_status(article: Article, now: datetime) -> str:
 def admin_article(article: Article, version: int, now: datetime, base: str) -> dict[str, Any]:
     """The article as editors see it (every relation embedded)."""
     out = article_public(
-        article, include=RELATIONS, fields=None, with_body=True, now=now, base=base
+        article, include=FULL_RELATIONS, fields=None, with_body=True, now=now, base=base
     )
     out.update(
         status=article_status(article, now),
@@ -99,7 +100,7 @@ def load_article(
     article = session.scalars(
         select(Article)
         .where(col(Article.id) == article_id, col(Article.kind) == kind.value)
-        .options(*relation_options(RELATIONS))
+        .options(*relation_options(FULL_RELATIONS))
     ).first()
     if article is None or (article.deleted_at is not None and not deleted_too):
         raise NotFound(f"No {kind.value} with id `{article_id}`.")
@@ -145,7 +146,7 @@ def list_admin_articles(
         cursor=cursor,
         limit=limit,
         count=count,
-        options=relation_options(RELATIONS),
+        options=relation_options(FULL_RELATIONS),
     )
 
 
@@ -294,6 +295,8 @@ def _snapshot(article: Article) -> dict[str, Any]:
     state["status"] = article.status
     state["published_at"] = article.published_at
     state["deleted_at"] = article.deleted_at
+    # Kept for the record; a restore leaves the corrections as they are (see restore_revision).
+    state["corrections"] = [correction_public(c) for c in article.corrections]
     snapshot: dict[str, Any] = orjson.loads(dump_json(state))
     return snapshot
 
@@ -427,7 +430,10 @@ def restore_revision(
     ).first()
     if revision is None:
         raise NotFound(f"{article.kind.capitalize()} `{article.id}` has no revision {number}.")
-    fields = set(writable_fields(ArticleCreate))
+    # The content comes back; the corrections do not change: a correction, once public, is
+    # part of the record, and restoring older wording does not make it untrue (those made
+    # after the revision stay, those deleted since stay deleted: each deletion is audited).
+    fields = set(writable_fields(ArticleCreate)) - {"corrections"}
     data = merged(
         ArticleCreate,
         {k: v for k, v in revision.snapshot.items() if k in fields},

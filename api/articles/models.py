@@ -7,6 +7,7 @@ from sqlmodel import Field, Relationship, SQLModel
 from api.actions.models import Action
 from api.authors.models import Author
 from api.core.db import UTCDateTime, new_id, utcnow
+from api.corrections.models import Correction
 from api.sources.models import Source
 from api.tags.models import Tag
 
@@ -147,4 +148,11 @@ class Article(SQLModel, table=True):
     )
     citations: list[Citation] = Relationship(
         sa_relationship_kwargs={"order_by": "Citation.position", "viewonly": True}
+    )
+    # Oldest first, as the public article lists them.
+    corrections: list[Correction] = Relationship(
+        sa_relationship_kwargs={
+            "order_by": "(Correction.published_at, Correction.id)",
+            "viewonly": True,
+        }
     )

@@ -19,6 +19,7 @@ from api.articles.schemas import (
     ArticlePublic,
     article_public,
     article_surrogate_keys,
+    with_corrections,
 )
 from api.articles.service import (
     ARTICLE_SORTS,
@@ -155,6 +156,7 @@ def published_list_response(
     included = parse_include(include, LIST_DEFAULT_INCLUDE)
     if wanted is not None:
         included = included | (wanted & RELATIONS)
+    included = with_corrections(included, wanted)
     page = list_articles(
         session,
         now,
@@ -203,7 +205,7 @@ def published_item_response(
     with_jsonld = kind == ArticleKind.article and "jsonld" in names
     if with_jsonld:
         include = ",".join(sorted(names - {"jsonld", ""})) or None  # else every relation
-    included = parse_include(include, RELATIONS)
+    included = with_corrections(parse_include(include, RELATIONS), wanted)
     loaded = included | JSONLD_RELATIONS if with_jsonld else included
     article = get_visible_article(session, now, slug, loaded, kind)
     data = render_public_articles(
@@ -330,6 +332,7 @@ def list_related_articles(
     included = parse_include(include, LIST_DEFAULT_INCLUDE)
     if wanted is not None:
         included = included | (wanted & RELATIONS)
+    included = with_corrections(included, wanted)
     article = get_visible_article(session, now, slug, frozenset())
     related = related_articles(session, now, article, limit, included, wants_body(wanted))
     return list_response(

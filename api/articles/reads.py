@@ -21,6 +21,7 @@ from api.actions.models import Action
 from api.articles.models import Article, ArticleAction, ArticleAuthor, ArticleTag, Citation
 from api.authors.models import Author
 from api.core.tables import table_of
+from api.corrections.models import Correction
 from api.sources.models import Source
 from api.tags.models import Tag
 
@@ -83,6 +84,7 @@ class ArticleView:
         self.authors: list[Row[Any]] = []
         self.citations: list[CitationView] = []
         self.actions: list[Row[Any]] = []
+        self.corrections: list[Row[Any]] = []
 
 
 class CitationView:
@@ -127,11 +129,22 @@ RELATION_QUERIES: dict[str, Select[Any]] = {
         *(CITATIONS.c[name] for name in ("source_id", "cited_url", "context", "position"))
     ),
 }
+CORRECTIONS = table_of(Correction)
+# Not a relation of `include`: every article shape shows its corrections (oldest first).
+RELATION_QUERIES["corrections"] = (
+    select(
+        CORRECTIONS.c.article_id.label("owner_id"),
+        *(CORRECTIONS.c[name] for name in ("id", "kind", "text", "published_at", "amended_at")),
+    )
+    .where(CORRECTIONS.c.article_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CORRECTIONS.c.article_id, CORRECTIONS.c.published_at, CORRECTIONS.c.id)
+)
 RELATION_ATTRIBUTES = {
     "tags": "tags",
     "authors": "authors",
     "actions": "actions",
     "sources": "citations",
+    "corrections": "corrections",
 }
 
 

@@ -12,6 +12,7 @@ from api.bundle.schemas import ArticleItem, CitationItem, FeatureImageItem
 from api.core.text import Line
 from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
+from api.corrections.schemas import CorrectionPublic, correction_public, is_retracted
 from api.editorial.schemas import VERSION, ServerOwned, ServerStamped, describe, update_model
 from api.oembed.links import oembed_link
 from api.site.service import SiteView, frontend_url
@@ -75,6 +76,16 @@ class ArticlePublic(BaseModel):
     actions: list[ActionPublic] | None = Field(
         None, description="Calls to action (with `include=actions`; always on one article)."
     )
+    corrections: list[CorrectionPublic] | None = Field(
+        None,
+        description="Corrections, clarifications and retractions, oldest first (empty when "
+        "none). They are never removed silently: an editor's deletion is audited.",
+    )
+    retracted: bool | None = Field(
+        None,
+        description="True once the article is retracted (a `retraction` among its "
+        "`corrections`): it stays readable, but should be shown as withdrawn.",
+    )
     links: ArticleLinks | None = Field(None, description="Links to this resource.")
     jsonld: dict[str, Any] | None = Field(
         None,
@@ -95,6 +106,18 @@ class SearchHit(ArticlePublic):
 ARTICLE_FIELDS = frozenset(ArticlePublic.model_fields) - {"jsonld"}  # an `include`
 RELATIONS = frozenset({"authors", "tags", "sources", "actions"})
 LIST_DEFAULT_INCLUDE = frozenset({"authors", "tags"})
+# Loaded like a relation but not named in `include`: every shape that shows `corrections`
+# or `retracted` loads them (one statement per page).
+CORRECTIONS = "corrections"
+CORRECTION_FIELDS = frozenset({"corrections", "retracted"})
+FULL_RELATIONS = RELATIONS | {CORRECTIONS}
+
+
+def with_corrections(include: frozenset[str], fields: frozenset[str] | None) -> frozenset[str]:
+    """`include` plus the corrections when the shown fields need them (the default shape does)."""
+    if fields is None or fields & CORRECTION_FIELDS:
+        return include | {CORRECTIONS}
+    return include
 
 
 def citation_public(citation: Citation | CitationView) -> dict[str, Any]:
@@ -161,6 +184,11 @@ def article_public(
         out["sources"] = [citation_public(c) for c in article.citations]
     if "actions" in include and "actions" in wanted:
         out["actions"] = [action_public(a, now, base) for a in article.actions]
+    if CORRECTIONS in include:
+        if "corrections" in wanted:
+            out["corrections"] = [correction_public(c) for c in article.corrections]
+        if "retracted" in wanted:
+            out["retracted"] = is_retracted(article.corrections)
     return out
 
 
@@ -220,6 +248,8 @@ class ArticleCreate(ServerStamped, ArticleItem):
 
     status: ServerOwned = None  # type: ignore[assignment]
     kind: ServerOwned = None  # type: ignore[assignment]
+    # Written through `/v1/admin/articles/{id}/corrections`, never with the article.
+    corrections: ServerOwned = None  # type: ignore[assignment]
     published_at: ServerOwned = None
     deleted_at: ServerOwned = None
     feature_image: FeatureImageIn | None = None

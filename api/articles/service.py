@@ -83,6 +83,8 @@ def relation_options(include: frozenset[str]) -> list[Any]:
         options.append(selectinload(relationship_attribute(Article.citations)))
     if "actions" in include:
         options.append(selectinload(relationship_attribute(Article.actions)))
+    if "corrections" in include:
+        options.append(selectinload(relationship_attribute(Article.corrections)))
     return options
 
 

@@ -11,6 +11,7 @@ from api.actions.models import Action
 from api.articles.models import Article
 from api.authors.models import Author
 from api.core.tables import relationship_attribute
+from api.corrections.bundle import exported_corrections
 from api.sources.models import Source
 from api.tags.models import Tag
 
@@ -34,6 +35,7 @@ def export_bundle(session: Session) -> dict[str, Any]:
             selectinload(relationship_attribute(Article.tags)),
             selectinload(relationship_attribute(Article.actions)),
             selectinload(relationship_attribute(Article.citations)),
+            selectinload(relationship_attribute(Article.corrections)),
         )
     ).all()
     article_items = []
@@ -73,6 +75,7 @@ def export_bundle(session: Session) -> dict[str, Any]:
             {"source": c.source.slug, "cited_url": c.cited_url, "context": c.context}
             for c in article.citations
         ]
+        item["corrections"] = exported_corrections(article.corrections)
         article_items.append(item)
     return {
         "format": "masthead-bundle",

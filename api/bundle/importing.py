@@ -30,6 +30,7 @@ from api.bundle.schemas import (
 from api.bundle.validation import KINDS, BundleError
 from api.core.db import new_id
 from api.core.tables import table_of
+from api.corrections.bundle import import_corrections
 from api.search.index import index_documents, reindex_article_ids, tag_search_text
 from api.sources.models import Source
 from api.tags.models import Tag
@@ -318,8 +319,12 @@ def import_bundle(
             rewire.append((article_id, item))
     published = {article_ids[row["slug"]]: row["published_at"] for row in article_rows}
     _rewire_links(session, rewire, refs, published)
+    in_order = [(article_ids[slug_of(item)], item) for item in bundle.articles]
+    recorrected = import_corrections(session, in_order, now)
+    rewired = {article_id for article_id, _item in rewire}
+    rewire += [entry for entry in in_order if entry[0] in recorrected - rewired]
 
-    # An article whose only change is its relations is still an updated article.
+    # An article whose only change is its relations (or corrections) is still updated.
     relinked_only = [(article_id, item) for article_id, item in rewire if item.slug not in touched]
     relinked_only_existing = [
         {"id": article_id, "updated_at": item.updated_at or now}

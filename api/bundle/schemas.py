@@ -18,6 +18,7 @@ from api.core.text import Line
 from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
 from api.core.urls import HttpUrlStr
+from api.corrections.schemas import MAX_PER_ARTICLE, CorrectionItem
 from api.editorial.schemas import describe
 from api.sources.models import SourceKind
 
@@ -136,6 +137,8 @@ class ArticleItem(BundleItem):
     tags: list[Slug] = Field(default_factory=list, max_length=50)
     sources: list[CitationItem] = Field(default_factory=list, max_length=500)
     actions: list[Slug] = Field(default_factory=list, max_length=50)
+    # Absent (bundles from before corrections, other tools' exports): the stored ones stay.
+    corrections: list[CorrectionItem] | None = Field(None, max_length=MAX_PER_ARTICLE)
 
     @model_validator(mode="after")
     def one_body(self) -> "ArticleItem":
@@ -244,6 +247,9 @@ describe(
         "tags": "Tag slugs (tags of the bundle).",
         "sources": "Citations, in order.",
         "actions": "Action slugs (actions of the bundle).",
+        "corrections": "Corrections, clarifications and retractions, oldest first; when "
+        "given, the article's notes become exactly these (matched by `id`); when absent, "
+        "its stored notes stay as they are.",
     },
 )
 describe(Bundle, {"format": "Always `masthead-bundle`.", "version": "Always 1.",

@@ -7,6 +7,8 @@ same job at once. Work is done at least once: a worker that dies between perform
 and recording it leaves the lease to expire, and the job is performed again.
 """
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import sqlite3
@@ -117,3 +119,21 @@ def log_failed_pass(log: logging.Logger, what: str, exc: BaseException) -> None:
         log.warning("%s pass skipped: %s; retrying at the next poll", what, reason)
     else:
         log.error("%s pass failed; retrying at the next poll", what, exc_info=exc)
+
+
+async def run_passes(
+    one_pass: Callable[[], object],
+    stop: asyncio.Event,
+    every: float,
+    log: logging.Logger,
+    what: str,
+) -> None:
+    """Run `one_pass` in a thread, then every `every` seconds, until `stop` is set (a pass
+    under way ends first); a failed pass is logged and the next one comes as planned."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(one_pass)
+        except Exception as exc:
+            log_failed_pass(log, what, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)

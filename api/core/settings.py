@@ -174,7 +174,9 @@ class Settings(BaseSettings):
         "(development and tests only).",
     )
     webhook_worker: bool = Field(
-        True, description="Run the webhook dispatcher and sender inside each worker process."
+        True,
+        description="Run the webhook dispatcher and sender (and the WebSub pings) inside each "
+        "worker process.",
     )
     webhook_poll_seconds: float = Field(
         5.0, gt=0, le=3600, description="How often the webhook worker looks for work."
@@ -187,6 +189,12 @@ class Settings(BaseSettings):
     )
     webhook_disable_after: int = Field(
         5, ge=1, le=1000, description="Consecutive failed deliveries that disable a webhook."
+    )
+    websub_hub: AnyHttpUrl | None = Field(
+        None,
+        description="A WebSub hub (http(s) URL): every feed links to it, and each change to "
+        "a published article pings it for the feeds the article is in (retried with backoff; "
+        "the webhook target rules apply). Needs `MASTHEAD_PUBLIC_URL`.",
     )
     hook_actionnetwork_secret: str | None = Field(
         None,
@@ -268,6 +276,11 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(f"invalid setting {name}: {first['msg']}") from None
     if settings.environment == "production" and "change-me" in settings.secret_key:
         raise SettingsError("invalid setting MASTHEAD_SECRET_KEY: set a real secret in production")
+    if settings.websub_hub and not settings.public_url:
+        raise SettingsError(
+            "invalid setting MASTHEAD_WEBSUB_HUB: needs MASTHEAD_PUBLIC_URL, the feeds' public "
+            "address the hub is told about and fetches"
+        )
     return settings
 
 

@@ -5,7 +5,8 @@ them and sets `consumed_at`. Events commit or roll back with the change they des
 consumer never sees an event for a change that did not happen. Payloads carry ids, not
 personal data, so erasure never has to chase them.
 
-Events: `subscriber.confirmed` `{"subscriber_id", "lists", "confirmed_at"}`.
+Events: `subscriber.confirmed` `{"subscriber_id", "lists", "confirmed_at"}`;
+`article.corrected` `{"article_id", "correction"}` (the new note's public shape).
 """
 
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.events.models import OutboxEvent
 
-EVENT_NAMES = ("subscriber.confirmed",)
+EVENT_NAMES = ("subscriber.confirmed", "article.corrected")
 
 
 def emit(session: Session, name: str, payload: dict[str, Any], now: datetime) -> OutboxEvent:

@@ -21,12 +21,20 @@ from api.core.http import (
     unmodified_since,
 )
 from api.core.listing import parse_slugs, slug_list_param
-from api.feeds.service import atom_document, feed_description, json_feed_document, rss_document
+from api.corrections.service import recently_corrected
+from api.feeds.service import (
+    atom_document,
+    feed_description,
+    feed_time,
+    json_feed_document,
+    rss_document,
+)
 from api.site.service import load_site
+from api.websub.topics import topic_key, topic_url
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_unknown_query)])
 FeedLimit = Annotated[int, Query(ge=1, le=100, description="How many articles, 1 to 100.")]
-FEED_INCLUDE = frozenset({"tags", "authors"})
+FEED_INCLUDE = frozenset({"tags", "authors", "corrections"})
 # The articles and the feed's `site`, `self_url`, `subtitle` and `updated` in; the document out.
 RenderFeed = Callable[..., bytes]
 
@@ -43,18 +51,7 @@ def _feed(
     media_type: str,
 ) -> Response:
     filters = ArticleFilters(tags=parse_slugs(tag, "tag"), sources=parse_slugs(source, "source"))
-    page = list_articles(
-        session,
-        now,
-        filters,
-        sort=ARTICLE_SORTS["-published_at"],
-        cursor=None,
-        limit=limit,
-        include=FEED_INCLUDE,
-        count=False,
-        with_body=True,
-    )
-    articles = list(page.items)
+    articles = _latest(session, now, filters, limit)
     site = load_site(session, base_url(request))
     # A feed changes with its articles and with the site's settings (title, links).
     changes = [a.updated_at for a in articles] + ([site.updated_at] if site.updated_at else [])
@@ -67,12 +64,20 @@ def _feed(
         request.headers.get("if-modified-since"), updated
     ):
         return Response(status_code=304, headers=last_modified)
+    hub = request.app.state.settings.websub_hub
+    key = topic_key(filters.tags, filters.sources)
+    # A topic's `self` is the URL the hub is pinged with (whatever `limit` this request has).
+    if hub and key is not None:
+        self_url = topic_url(public_url(request).partition("?")[0], key)
+    else:
+        hub, self_url = None, public_url(request)
     body = render(
         articles,
         site=site,
-        self_url=public_url(request),
+        self_url=self_url,
         subtitle=feed_description(site, narrowed),
         updated=updated,
+        hub=str(hub) if hub else None,
     )
     return public_response(
         request,
@@ -81,6 +86,33 @@ def _feed(
         surrogate_keys=["articles", "feeds", "site", *(f"article:{a.id}" for a in articles)],
         extra_headers=last_modified,
     )
+
+
+def _latest(session: Session, now: datetime, filters: ArticleFilters, limit: int) -> list[Any]:
+    """The `limit` articles that came out last: published, or corrected since (a corrected
+    article is re-sent, its notes on top), latest first. Newest by publication, merged with
+    those corrected after the oldest of them, which are the only others that can rank."""
+    page = list_articles(
+        session,
+        now,
+        filters,
+        sort=ARTICLE_SORTS["-published_at"],
+        cursor=None,
+        limit=limit,
+        include=FEED_INCLUDE,
+        count=False,
+        with_body=True,
+    )
+    articles = list(page.items)
+    if len(articles) < limit:  # every article is on the page already
+        return sorted(articles, key=lambda a: (feed_time(a), a.id), reverse=True)
+    oldest = articles[-1].published_at or now  # visible articles all have one
+    shown = {a.id for a in articles}
+    corrected = recently_corrected(
+        session, now, filters, after=oldest, limit=limit, include=FEED_INCLUDE
+    )
+    articles += [a for a in corrected if a.id not in shown]
+    return sorted(articles, key=lambda a: (feed_time(a), a.id), reverse=True)[:limit]
 
 
 FEED_RESPONSES: dict[int | str, dict[str, Any]] = {**problem_responses(422)}
@@ -108,8 +140,13 @@ def _feed_endpoint(path: str, name: str, render: RenderFeed, media_type: str, su
 
     endpoint.__doc__ = (
         f"{summary} of the latest published articles, full content included; `tag` and "
-        "`source` narrow it. Supports `ETag`/`If-None-Match` and `Last-Modified`/"
-        "`If-Modified-Since`."
+        "`source` narrow it. A corrected article is re-sent: it ranks by its latest note "
+        "(when that came after its publication), its content starts with its notes, its "
+        "summary with the latest, and its update time is the correction's; a retracted one's "
+        "title starts with `Retracted:`. With `MASTHEAD_WEBSUB_HUB` set, the main feed and "
+        'each one-tag or one-source feed link to the hub (`rel="hub"`, JSON Feed `hubs`) '
+        'and their `rel="self"` is the topic URL the hub is pinged with. Supports '
+        "`ETag`/`If-None-Match` and `Last-Modified`/`If-Modified-Since`."
     )
     router.add_api_route(
         path,

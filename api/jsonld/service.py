@@ -10,7 +10,7 @@ from api.site.service import SiteView, frontend_url
 
 SCHEMA_ORG = "https://schema.org"
 # The relations a NewsArticle is built from (loaded even when the caller shows fewer).
-JSONLD_RELATIONS = frozenset({"authors", "tags", "sources"})
+JSONLD_RELATIONS = frozenset({"authors", "tags", "sources", "corrections"})
 
 
 class Correction(Protocol):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.articles import editing
 from api.articles.models import Article, ArticleKind
-from api.articles.schemas import RELATIONS, article_public
+from api.articles.schemas import FULL_RELATIONS, article_public
 from api.previews.service import PreviewKind
 from api.site.service import load_site
 
@@ -24,7 +24,7 @@ def _public_shape(session: Session, article: Article, now: datetime, base: str) 
     the frontend's URL as `canonical_url` when none is set."""
     site = load_site(session, base)
     return article_public(
-        article, include=RELATIONS, fields=None, with_body=True, now=now, base=base, site=site
+        article, include=FULL_RELATIONS, fields=None, with_body=True, now=now, base=base, site=site
     )
 
 

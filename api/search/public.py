@@ -26,6 +26,7 @@ from api.articles.schemas import (
     SearchHit,
     article_public,
     article_surrogate_keys,
+    with_corrections,
 )
 from api.articles.service import ArticleFilters, filtered_statement, rows_of_page
 from api.core.db import NowDep, SessionDep, public_read
@@ -191,6 +192,7 @@ def search_published_articles(
     included = parse_include(include, LIST_DEFAULT_INCLUDE)
     if wanted is not None:
         included = included | (wanted & RELATIONS)
+    included = with_corrections(included, wanted)
     match = SearchMatch(session, q)
     filters = ArticleFilters(tags=parse_slugs(tag, "tag"), lang=lang)
     if match.empty:

@@ -46,7 +46,8 @@ ENTITIES: dict[str, Any] = {
 }
 # The kind of article row each entity is (sync reads them from one table).
 ARTICLE_ENTITIES = {"article": ArticleKind.article, "page": ArticleKind.page}
-ALL_RELATIONS = frozenset({"tags", "authors", "sources", "actions"})
+# Every relation, and the corrections: an article is re-sent in full when it is corrected.
+ALL_RELATIONS = frozenset({"tags", "authors", "sources", "actions", "corrections"})
 # Logged when a link row is deleted: the target lost an article (migration 0010).
 UNLINKED = {"tag_link": "tag", "source_link": "source", "author_link": "author"}
 LOGGED = frozenset(ENTITIES) | frozenset(UNLINKED)

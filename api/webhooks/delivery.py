@@ -97,21 +97,29 @@ def claim_due(session: Session, now: datetime, lease_for: timedelta) -> list[Cla
 def send(delivery: ClaimedDelivery, settings: Settings, client: httpx.Client) -> Outcome:
     """POST one delivery to the address its host resolves to (checked first), signed at the
     moment it is sent."""
-    try:
-        target = check_target(delivery.url, allow_private=settings.webhook_allow_private)
-    except RefusedTarget as exc:
-        return Outcome(None, f"refused: {exc}")
     body = dump_json(delivery.payload)
     sent_at = utcnow()  # the wall clock, not the pass's `now` (see the module docstring)
-    url = httpx.URL(delivery.url)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "Host": url.netloc.decode("ascii"),
         **standard_headers(delivery.secret, delivery.id, sent_at, body),
     }
     if is_legacy_secret(delivery.secret):
         headers |= legacy_headers(delivery.secret, delivery.id, delivery.event, sent_at, body)
+    return post_to_target(client, delivery.url, body, headers, settings)
+
+
+def post_to_target(
+    client: httpx.Client, target_url: str, body: bytes, headers: dict[str, str], settings: Settings
+) -> Outcome:
+    """POST `body` to the address `target_url`'s host resolves to, once that address passed
+    the target rules (`api.webhooks.targets`); no redirects followed, the answer unread.
+    Webhook deliveries and WebSub pings go out through here."""
+    try:
+        target = check_target(target_url, allow_private=settings.webhook_allow_private)
+    except RefusedTarget as exc:
+        return Outcome(None, f"refused: {exc}")
+    url = httpx.URL(target_url)
     # Connect to the checked address; TLS still verifies the certificate for the host name.
     pinned = url.copy_with(host=str(target.address))
     extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
@@ -120,7 +128,7 @@ def send(delivery: ClaimedDelivery, settings: Settings, client: httpx.Client) ->
             "POST",
             pinned,
             content=body,
-            headers=headers,
+            headers={**headers, "Host": url.netloc.decode("ascii")},
             timeout=settings.webhook_timeout_seconds,
             extensions=extensions,
         )

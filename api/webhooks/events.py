@@ -3,9 +3,10 @@
 `dispatch_events` is one pass: under the lock of the `webhook_cursor` row it reads the
 changes after the cursor, compares each changed article with what subscribers were last told
 (`webhook_article_state`), adds the articles whose scheduled time has come since the last
-pass, takes `subscriber.confirmed` from the domain-event outbox, and queues one delivery per
-event per subscribed active hook, advancing the cursor in the same transaction. With several
-workers the passes run one after the other, so each event is queued once.
+pass, takes `subscriber.confirmed` and `article.corrected` from the domain-event outbox, and
+queues one delivery per event per subscribed active hook, advancing the cursor in the same
+transaction. With several workers the passes run one after the other, so each event is
+queued once.
 """
 
 import hashlib
@@ -23,7 +24,7 @@ from sqlmodel import col
 from api.actions.models import Action
 from api.actions.schemas import action_public
 from api.articles.models import Article
-from api.articles.schemas import RELATIONS, article_public
+from api.articles.schemas import FULL_RELATIONS, article_public
 from api.articles.service import relation_options, visible
 from api.changes.models import Change
 from api.core.db import insert_on_conflict
@@ -48,6 +49,7 @@ ARTICLE_EVENTS = (
     "article.updated",
     "article.unpublished",
     "article.deleted",
+    "article.corrected",
 )
 # Pages are article rows: the same comparison, events named after the row's kind.
 PAGE_EVENTS = ("page.published", "page.updated", "page.unpublished", "page.deleted")
@@ -60,6 +62,8 @@ RESOURCE_EVENTS = (
     "action.deleted",
 )
 SUBSCRIBER_EVENTS = ("subscriber.confirmed",)
+# Taken from the domain-event outbox, where the change that makes them writes them.
+OUTBOX_EVENTS = (*SUBSCRIBER_EVENTS, "article.corrected")
 EVENT_NAMES = (*ARTICLE_EVENTS, *PAGE_EVENTS, *RESOURCE_EVENTS, *SUBSCRIBER_EVENTS)
 # Change-log versions turned into events per pass; a pass reports whether more remain.
 # (While no hook listens, a pass takes every version at once: `_remember_visibility`.)
@@ -157,7 +161,9 @@ def _article_events(
     articles = {
         a.id: a
         for a in session.scalars(
-            select(Article).where(col(Article.id).in_(ids)).options(*relation_options(RELATIONS))
+            select(Article)
+            .where(col(Article.id).in_(ids))
+            .options(*relation_options(FULL_RELATIONS))
         )
     }
     visible_ids, states = _visibility_and_states(session, ids, now)
@@ -182,7 +188,7 @@ def _article_events(
         public = (
             article_public(
                 article,
-                include=RELATIONS,
+                include=FULL_RELATIONS,
                 fields=None,
                 with_body=True,
                 now=now,
@@ -303,14 +309,16 @@ def _resource_events(
     return events
 
 
-def _subscriber_events(session: Session, now: datetime) -> list[Event]:
-    """`subscriber.confirmed` from the domain-event outbox, which webhooks consume."""
+def _outbox_events(session: Session, now: datetime, base: str) -> list[Event]:
+    """`subscriber.confirmed` and `article.corrected` from the domain-event outbox, which
+    webhooks consume. A corrected article is sent as the public sees it now, with the new
+    note as `correction`; a correction of an article the public cannot see is no event."""
     rows = list(
         session.scalars(
             select(OutboxEvent)
             .where(
                 col(OutboxEvent.consumed_at).is_(None),
-                col(OutboxEvent.name).in_(SUBSCRIBER_EVENTS),
+                col(OutboxEvent.name).in_(OUTBOX_EVENTS),
             )
             .order_by(col(OutboxEvent.id))
             .limit(OUTBOX_BATCH)
@@ -318,7 +326,42 @@ def _subscriber_events(session: Session, now: datetime) -> list[Event]:
     )
     for row in rows:
         row.consumed_at = now
-    return [Event(row.name, row.created_at, dict(row.payload)) for row in rows]
+    corrected = {row.payload["article_id"] for row in rows if row.name == "article.corrected"}
+    shown = _visible_public(session, corrected, now, base)
+    events = []
+    for row in rows:
+        if row.name != "article.corrected":
+            events.append(Event(row.name, row.created_at, dict(row.payload)))
+        elif row.payload["article_id"] in shown:
+            article = shown[row.payload["article_id"]]
+            events.append(
+                Event(
+                    row.name, row.created_at, {**article, "correction": row.payload["correction"]}
+                )
+            )
+    return events
+
+
+def _visible_public(
+    session: Session, ids: Collection[str], now: datetime, base: str
+) -> dict[str, dict[str, Any]]:
+    """The public shape of each of these articles that is visible now."""
+    if not ids:
+        return {}
+    articles = list(
+        session.scalars(
+            select(Article)
+            .where(col(Article.id).in_(ids), visible(now))
+            .options(*relation_options(FULL_RELATIONS))
+        )
+    )
+    site = load_site(session, base) if base and articles else None
+    return {
+        a.id: article_public(
+            a, include=FULL_RELATIONS, fields=None, with_body=True, now=now, base=base, site=site
+        )
+        for a in articles
+    }
 
 
 def _scheduled_article_ids(session: Session, since: datetime, now: datetime) -> set[str]:
@@ -368,7 +411,7 @@ def dispatch_events(session: Session, now: datetime, base: str = "") -> Dispatch
         newest = session.scalar(select(func.max(col(Change.version))))
         upto = max(newest or 0, cursor.last_version)
         _remember_visibility(session, cursor.last_version, upto, cursor.last_scan_at, now)
-        events = _subscriber_events(session, now)
+        events = _outbox_events(session, now, base)
         _advance(cursor, upto, now)
         session.flush()
         return DispatchResult(events, _queue(session, events, now), False)
@@ -383,7 +426,7 @@ def dispatch_events(session: Session, now: datetime, base: str = "") -> Dispatch
         article_ids |= _scheduled_article_ids(session, cursor.last_scan_at, now)
     events = _article_events(session, article_ids, changed_at, now, base)
     events += _resource_events(session, ids_by_entity, changed_at, now, base)
-    events += _subscriber_events(session, now)
+    events += _outbox_events(session, now, base)
     queued = _queue(session, events, now)
     _advance(cursor, last_version, now)
     session.flush()

@@ -14,6 +14,7 @@ EventName = Literal[
     "article.updated",
     "article.unpublished",
     "article.deleted",
+    "article.corrected",
     "page.published",
     "page.updated",
     "page.unpublished",
@@ -29,8 +30,10 @@ EventName = Literal[
 EVENTS_DESCRIPTION = """\
 Events to receive: `article.published` (it became visible, including a scheduled article whose
 time came), `article.updated` (a visible article's public JSON changed), `article.unpublished`,
-`article.deleted`; `page.published`, `page.updated`, `page.unpublished`, `page.deleted` (the
-same for pages); `tag.changed`/`tag.deleted`, `source.changed`/`source.deleted`,
+`article.deleted`, `article.corrected` (a visible article got a correction, clarification or
+retraction: `data` is the article with the new note as `data.correction`; an `article.updated`
+comes with it); `page.published`, `page.updated`, `page.unpublished`, `page.deleted` (the same
+for pages); `tag.changed`/`tag.deleted`, `source.changed`/`source.deleted`,
 `action.changed`/`action.deleted`, `subscriber.confirmed`. Unknown names are a 422."""
 
 

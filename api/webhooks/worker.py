@@ -5,7 +5,6 @@ making or sending anything twice.
 """
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.core.jobs import log_failed_pass
+from api.core.jobs import run_passes
 from api.core.settings import Settings
 from api.webhooks.delivery import Outcome, deliver_due, make_client
 from api.webhooks.events import dispatch_events
@@ -57,12 +56,10 @@ async def run_webhook_worker(app: Any, stop: asyncio.Event) -> None:
     """Run passes every `webhook_poll_seconds` until `stop` is set (a pass under way ends)."""
     settings: Settings = app.state.settings
     with make_client() as client:
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(
-                    webhook_pass, app.state.sessionmaker, settings, app.state.clock(), client
-                )
-            except Exception as exc:
-                log_failed_pass(log, "webhook", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), settings.webhook_poll_seconds)
+        await run_passes(
+            lambda: webhook_pass(app.state.sessionmaker, settings, app.state.clock(), client),
+            stop,
+            settings.webhook_poll_seconds,
+            log,
+            "webhook",
+        )

@@ -115,8 +115,9 @@ def test_pages_list_statements_do_not_grow_with_the_page_size(
         with count_statements() as counter:
             assert len(slugs(client.get(f"/v1/pages?limit={size}"))) == size
         counts.append(counter.count)
-    # the page, its tags, its authors, and the site (the `canonical_url` fallback)
-    assert counts == [4, 4]
+    # the page, its tags, its authors, its corrections, and the site (the `canonical_url`
+    # fallback)
+    assert counts == [5, 5]
     with count_statements() as counter:
         client.get("/v1/pages?limit=25&fields=slug,title")
     assert counter.count == 3, "canonical_url not shown: no read of the site"

@@ -438,8 +438,9 @@ def test_a_page_cut_from_the_best_matches_is_the_page_of_all_matches(
     with count_statements() as counter:
         first = search(client, "zeppelin", limit=5)
     assert [hit["slug"] for hit in first["data"]] == everything[:5]
-    # page, snippets, tags, authors, and the site (the hits' `canonical_url` fallback)
-    assert counter.count == 5, "the page came from the candidates: no second ranking"
+    # page, snippets, tags, authors, corrections, and the site (the hits' `canonical_url`
+    # fallback)
+    assert counter.count == 6, "the page came from the candidates: no second ranking"
     assert walk(client, "zeppelin", 5) == everything
 
 
@@ -470,7 +471,7 @@ def test_hidden_best_matches_fall_back_to_ranking_every_match(
     with count_statements() as counter:
         first = search(client, "zeppelin", limit=5)
     assert [hit["slug"] for hit in first["data"]] == expected[:5]
-    assert counter.count == 6, "one more statement: the search ranked every match"
+    assert counter.count == 7, "one more statement: the search ranked every match"
     assert walk(client, "zeppelin", 5) == expected
     assert search(client, "zeppelin", count="true")["meta"]["total"] == 12
 
