@@ -35,6 +35,7 @@ from api.core.health import router as health_router
 from api.core.limits import RequestLimits, document_request_limits
 from api.core.logs import configure_logging
 from api.core.openapi_doc import finish_document
+from api.core.origin import ORIGIN, PublicOrigins
 from api.core.overload import EXEMPT_PATHS, InFlightLimit, in_flight_limit
 from api.core.root import router as root_router
 from api.core.settings import Settings, get_settings
@@ -119,9 +120,13 @@ class Masthead(FastAPI):
 
     response_cache: ResponseCache | None = None
     edge: Edge | None = None
+    origins: PublicOrigins | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.edge is not None:
+            if self.origins is not None:  # the one origin of this request's links
+                origin = scope[ORIGIN] = self.origins.choose(scope)
+                send = self.origins.announce(origin, scope, send)
             await self.edge(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
@@ -150,6 +155,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.origins = app.state.origins = PublicOrigins.from_settings(settings)
     app.state.engine = engine or make_engine(settings)
     # Writers (requests other than GET, background workers) take SQLite's lock up front;
     # GET and HEAD requests read without it.
@@ -288,6 +294,8 @@ def install_docs(app: FastAPI) -> None:
             swagger_js_url=f"{root}/docs/static/swagger-ui-bundle.js",
             swagger_css_url=f"{root}/docs/static/swagger-ui.css",
             swagger_favicon_url=f"{root}/docs/static/favicon.png",
+            # Its default shows a badge, an image from validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/redoc", include_in_schema=False)

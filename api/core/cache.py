@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.db import CONTENT_VERSION_SQL, content_version
 from api.core.http import etag_matches, unmodified_since
+from api.core.origin import origin_of
 
 CACHEABLE_PREFIXES = (
     "/v1/articles",
@@ -88,7 +89,8 @@ def cache_key(scope: Scope) -> tuple[tuple[Any, ...], dict[bytes, bytes]] | None
         path,
         scope.get("query_string", b""),
         headers.get(b"x-masthead-key", b""),
-        headers.get(b"host", b""),
+        # The origin links are built on (onion or clearnet), not the `Host` spelling.
+        origin_of(scope),
         b"gzip" in headers.get(b"accept-encoding", b"").lower(),
     ), headers
 

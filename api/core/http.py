@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from api.core.errors import Unprocessable
+from api.core.origin import origin_of
 
 GZIP_MIN_BYTES = 1024
 # Query parameters every public route accepts besides its own (the content key).
@@ -123,17 +124,16 @@ async def reject_unknown_query(request: Request) -> None:
 
 
 def base_url(request: Request) -> str:
-    """The public base URL every absolute link starts with: `MASTHEAD_PUBLIC_URL` when set
-    (where the app's root is served, so a `Host` header cannot point links elsewhere),
-    else the request's own base URL (its scheme, host and root path)."""
-    configured = request.app.state.settings.public_url
-    return str(configured).rstrip("/") if configured else str(request.base_url).rstrip("/")
+    """The public base URL every absolute link starts with: the request's one origin,
+    chosen from configured hosts only (`api.core.origin`: the onion URL for requests that
+    came through it, `MASTHEAD_PUBLIC_URL`, an allowed host's own), never from an
+    arbitrary `Host` header."""
+    return origin_of(request.scope).base
 
 
 def public_url(request: Request, **params: str) -> str:
     """This request's URL as the public sees it: its path below the app's root and its
-    query (without the content key, with `params` set) on `base_url`. Without the setting
-    it is the request's own URL."""
+    query (without the content key, with `params` set) on `base_url`."""
     url = request.url.remove_query_params("key")
     if params:
         url = url.include_query_params(**params)

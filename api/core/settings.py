@@ -60,7 +60,21 @@ class Settings(BaseSettings):
         "32 on SQLite; on PostgreSQL the pool's size plus its overflow (at most 32).",
     )
     public_url: AnyHttpUrl | None = Field(
-        None, description="Base URL used in links; defaults to the request's own base URL."
+        None,
+        description="Base URL every absolute link starts with (where the app's root is "
+        "served). Unset: the request's own origin when its host is one of "
+        "`MASTHEAD_ALLOWED_HOSTS`, else the address `masthead serve` listens on; never an "
+        "arbitrary `Host` header.",
+    )
+    onion_url: AnyHttpUrl | None = Field(
+        None,
+        description="The onion service's URL (`http://<56 characters>.onion`): requests for "
+        "its host get every absolute link on it, and other answers carry `Onion-Location`.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Comma-separated host names whose requests may build links on their own "
+        "origin when `MASTHEAD_PUBLIC_URL` is not set (development).",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -220,6 +234,20 @@ class Settings(BaseSettings):
         description="`whsec_<base64>` secret verifying the Standard Webhooks signatures of "
         "`POST /v1/hooks/standard` (conversions from any other tool); off (404) without it.",
     )
+
+    @field_validator("onion_url")
+    @classmethod
+    def onion_host(cls, url: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if url is not None and not (url.host or "").endswith(".onion"):
+            raise ValueError("must be the URL of an onion service (its host ends in .onion)")
+        return url
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip().lower() for host in value.split(",") if host.strip()]
+        return value
 
     @field_validator("trusted_proxies", "metrics_allow", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ from sqlmodel import col
 from api.core.db import utcnow
 from api.core.jobs import lease_due, log_failed_pass, retry_delay, unleased, work_through_due
 from api.core.logs import redact
+from api.core.origin import SERVED_AT
 from api.core.settings import Settings
 from api.subscriptions.models import (
     OutboxMessage,
@@ -111,12 +112,9 @@ def _renderable(session: Session, message: OutboxMessage, lease: datetime) -> Cl
     )
 
 
-# `masthead serve` sets this to its own address, which links use when MASTHEAD_PUBLIC_URL is
-# not set (so `make run PORT=9000` mails links that work).
-SERVED_AT = "_MASTHEAD_SERVED_AT"
-
-
 def public_base(settings: Settings) -> str:
+    """Where email links point: MASTHEAD_PUBLIC_URL, else the address `masthead serve`
+    listens on (SERVED_AT, so `make run PORT=9000` mails links that work)."""
     return str(settings.public_url or os.environ.get(SERVED_AT) or "http://localhost:8000").rstrip(
         "/"
     )

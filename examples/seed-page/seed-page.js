@@ -205,6 +205,8 @@ function signup(form) {
       email: email.value.trim(),
       consent: consent.checked,
       policy_version: form.dataset.policyVersion || "1",
+      // The exact text beside the box: its hash goes into the consent ledger as proof.
+      consent_wording: form.querySelector(".consent span").textContent,
       source: shown ? `/${shown.classList.contains("article") ? "articles" : "pages"}/${shown.dataset.slug}` : location.pathname,
     };
     try {

@@ -1,6 +1,7 @@
 """Every absolute URL the API builds starts with `MASTHEAD_PUBLIC_URL` when it is set: a
 request's `Host` header (which anyone can send, and a shared cache may store the answer
-to) never decides where links point. Without the setting, links follow the request."""
+to) never decides where links point. Without the setting, links follow the request only
+for an allowed host (see api/core/origin.py)."""
 
 import re
 from collections.abc import Iterator
@@ -147,14 +148,19 @@ def test_items_and_sync_use_the_public_url(public, url):
     assert_public(built_urls(response))
 
 
-def test_without_the_setting_links_follow_the_request(engine):
+def test_without_the_setting_a_host_not_allowed_never_decides_links(engine):
+    """Without MASTHEAD_PUBLIC_URL, links follow the request only for an allowed host
+    (`MASTHEAD_ALLOWED_HOSTS`, loopback by default); any other `Host` gets the served
+    address (`http://127.0.0.1:8000` outside `masthead serve`)."""
     seed(engine)
     with make_client(engine, None) as client:
         body = client.get("/v1/tags?limit=1", headers=EVIL).json()
         feed = client.get("/feeds/feed.json", headers=EVIL).json()
-    assert body["links"]["self"] == "http://evil.example/v1/tags?limit=1"
-    assert body["links"]["next"].startswith("http://evil.example/v1/tags?")
-    assert feed["feed_url"] == "http://evil.example/feeds/feed.json"
+        local = client.get("/v1/tags?limit=1", headers={"Host": "localhost:8765"}).json()
+    assert body["links"]["self"] == "http://127.0.0.1:8000/v1/tags?limit=1"
+    assert body["links"]["next"].startswith("http://127.0.0.1:8000/v1/tags?")
+    assert feed["feed_url"] == "http://127.0.0.1:8000/feeds/feed.json"
+    assert local["links"]["self"] == "http://localhost:8765/v1/tags?limit=1"
 
 
 def test_a_root_path_is_kept_once(engine):
@@ -162,8 +168,8 @@ def test_a_root_path_is_kept_once(engine):
     setting; with it, the setting names the root (its path is not added twice)."""
     seed(engine)
     with make_client(engine, None, root_path="/api") as client:
-        body = client.get("/v1/tags?limit=1", headers=EVIL).json()
-    assert body["links"]["self"] == "http://evil.example/api/v1/tags?limit=1"
+        body = client.get("/v1/tags?limit=1", headers={"Host": "127.0.0.1:9000"}).json()
+    assert body["links"]["self"] == "http://127.0.0.1:9000/api/v1/tags?limit=1"
     with make_client(engine, f"{PUBLIC}/api", root_path="/api") as client:
         body = client.get("/v1/tags?limit=1", headers=EVIL).json()
         feed = client.get("/feeds/feed.json", headers=EVIL).json()
