@@ -27,6 +27,7 @@ from api.articles.models import (
 )
 from api.articles.schemas import FULL_RELATIONS, ArticleCreate, ArticleUpdate, article_public
 from api.articles.service import ARTICLE_SORTS, relation_options
+from api.articles.translations import check_language_free, join_group, language_conflict
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.authors.models import Author
@@ -68,6 +69,7 @@ def admin_article(article: Article, version: int, now: datetime, base: str) -> d
         created_at=article.created_at,
         deleted_at=article.deleted_at,
         version=version,
+        translation_group=article.translation_group,
     )
     return out
 
@@ -263,11 +265,16 @@ def _write_article(
     }
     for name, value in values.items():
         setattr(article, name, value)
+    if "translation_of" in data.model_fields_set:  # left out: the group stays as it is
+        join_group(session, article, data.translation_of, ArticleKind(article.kind))
+    check_language_free(session, article)
     if is_new:
         session.add(article)
     try:
         session.flush()
-    except IntegrityError:
+    except IntegrityError as error:
+        if language_conflict(error):  # another save took the language in between
+            raise Conflict("The translation group already has this language.") from None
         raise Conflict(f"The slug `{slug}` is taken (by an article or a page).") from None
     for model in (ArticleAuthor, ArticleTag, ArticleAction, Citation):
         session.execute(delete(model).where(col(model.article_id) == article.id))

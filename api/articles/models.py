@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Text, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from api.actions.models import Action
@@ -66,6 +66,11 @@ class ArticleAction(SQLModel, table=True):
     position: int = 0
 
 
+# A translation group's live members: one per language (`api.articles.translations`).
+LIVE_TRANSLATION = text("translation_group IS NOT NULL AND deleted_at IS NULL")
+TRANSLATED = text("translation_group IS NOT NULL")
+
+
 class Citation(SQLModel, table=True):
     """An article citing a source: the exact page and what was taken from it."""
 
@@ -101,6 +106,29 @@ class Article(SQLModel, table=True):
         # Covers "is this article visible?" by id, so counting a tag's or a source's
         # articles never reads the (large) article rows.
         Index("ix_articles_visible_id", "id", "kind", "status", "published_at", "deleted_at"),
+        # One live member per language in a translation group; also how a list finds a
+        # story's other versions (`api.articles.translations`).
+        Index(
+            "ix_articles_translation_lang",
+            "translation_group",
+            "lang",
+            unique=True,
+            sqlite_where=LIVE_TRANSLATION,
+            postgresql_where=LIVE_TRANSLATION,
+        ),
+        # "Is a better version of this story visible?" per listed row: the group's members
+        # by their visibility, so the planner prefers it to the visibility index (which
+        # would walk every visible article for each row listed).
+        Index(
+            "ix_articles_translation_visible",
+            "translation_group",
+            "kind",
+            "status",
+            "deleted_at",
+            "published_at",
+            sqlite_where=TRANSLATED,
+            postgresql_where=TRANSLATED,
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -118,6 +146,8 @@ class Article(SQLModel, table=True):
     body_markdown: str | None = Field(default=None, sa_column=Column(Text))
     body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
     lang: str = Field(default="en", max_length=35, index=True)
+    # The translation group: an opaque id its members share (null: no translations).
+    translation_group: str | None = Field(default=None, sa_column=Column(String(32)))
     status: str = Field(default=ArticleStatus.draft, max_length=16)
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(

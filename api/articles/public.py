@@ -28,10 +28,12 @@ from api.articles.service import (
     list_articles,
     related_articles,
 )
+from api.articles.translations import attach_translations
 from api.core.db import NowDep, SessionDep, public_read
 from api.core.envelopes import ItemEnvelope, ListEnvelope
 from api.core.errors import Unprocessable, problem_responses
 from api.core.http import base_url, json_response, list_response, reject_unknown_query
+from api.core.languages import LANG_LIST_PATTERN, language_preference, preference_headers
 from api.core.listing import (
     Count,
     CursorParam,
@@ -72,11 +74,18 @@ IncludeParam = Annotated[
         "article also takes `jsonld`: its schema.org `NewsArticle` as `jsonld`.",
     ),
 ]
-LangParam = Annotated[
+LanguagesParam = Annotated[
     str | None,
     Query(
-        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
-        description="BCP 47 language tag, e.g. `en`.",
+        max_length=200,
+        pattern=LANG_LIST_PATTERN,
+        description="Language preference, best first, e.g. `de,en`: each story (an article "
+        "and its translations) is listed once, in the first of these languages it has (`de-CH` "
+        "also tries `de`); stories in none of them are left out, unless the list ends with "
+        "`*` (`de,*`: those in their original language, the version published first). "
+        "Without `lang`, the `Accept-Language` header is the preference (q-values honoured, "
+        "always read as ending with `*`), and the answer says `Vary: Accept-Language`; "
+        "without either, each story is shown in its original language.",
     ),
 ]
 
@@ -111,8 +120,11 @@ def render_public_articles(
     now: datetime,
     session: Session,
 ) -> list[dict[str, Any]]:
-    """Public shapes; `canonical_url` falls back to the frontend's URL (the site's)."""
+    """Public shapes; `canonical_url` falls back to the frontend's URL (the site's). The
+    translations are read when shown: one statement, and none when no article has any."""
     base = base_url(request)
+    if fields is None or "translations" in fields:
+        attach_translations(session, now, articles)
     site = canonical_site(session, base, articles, fields)
     return [
         article_public(
@@ -130,8 +142,10 @@ def canonical_site(
     else None."""
     shown = fields is None or "canonical_url" in fields
     linked = fields is None or "links" in fields
-    if (shown and any(article.canonical_url is None for article in articles)) or (
-        linked and any(article.kind == ArticleKind.article for article in articles)
+    if (
+        (shown and any(article.canonical_url is None for article in articles))
+        or (linked and any(article.kind == ArticleKind.article for article in articles))
+        or any(article.translations for article in articles)  # their frontend URLs
     ):
         return load_site(session, base)
     return None
@@ -150,8 +164,11 @@ def published_list_response(
     fields: str | None,
     include: str | None,
     count: bool,
+    lang: str | None = None,
 ) -> Response:
-    """A list of published articles or pages (`kind`), as `GET /v1/articles` answers it."""
+    """A list of published articles or pages (`kind`), as `GET /v1/articles` answers it:
+    each story once, in the language `lang` (else `Accept-Language`) prefers."""
+    filters.languages = language_preference(lang, request.headers.get("accept-language"))
     wanted = parse_fields(fields, ARTICLE_FIELDS)
     included = parse_include(include, LIST_DEFAULT_INCLUDE)
     if wanted is not None:
@@ -185,6 +202,7 @@ def published_list_response(
         next_cursor=page.next_cursor,
         total=page.total,
         surrogate_keys=article_surrogate_keys(items, included, kind),
+        extra_headers=preference_headers(filters.languages, lang is not None),
     )
 
 
@@ -219,9 +237,17 @@ def published_item_response(
     )
     keys = article_surrogate_keys([article], loaded, kind)
     if with_jsonld:
+        if article.translations is None:  # `fields` left them out
+            attach_translations(session, now, [article])
         data[0]["jsonld"] = news_article(article, load_site(session, base_url(request)))
         keys.append("site")
-    return json_response(request, {"data": data[0]}, surrogate_keys=keys)
+    # That slug's version, whatever the reader's language: its `translations` name the others.
+    return json_response(
+        request,
+        {"data": data[0]},
+        surrogate_keys=keys,
+        extra_headers={"Content-Language": article.lang},
+    )
 
 
 @router.get(
@@ -245,7 +271,7 @@ def list_published_articles(
     source: Annotated[str | None, slug_list_param("source")] = None,
     action: Annotated[str | None, slug_list_param("action")] = None,
     author: Annotated[str | None, slug_list_param("author")] = None,
-    lang: LangParam = None,
+    lang: LanguagesParam = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Full-text filter (see /v1/search).")
     ] = None,
@@ -267,7 +293,6 @@ def list_published_articles(
         sources=parse_slugs(source, "source"),
         actions=parse_slugs(action, "action"),
         authors=parse_slugs(author, "author"),
-        lang=lang,
         q=q,
         published_after=published_after,
         published_before=published_before,
@@ -285,6 +310,7 @@ def list_published_articles(
         fields=fields,
         include=include,
         count=count,
+        lang=lang,
     )
 
 
@@ -370,7 +396,7 @@ def list_published_pages(
     fields: FieldsParam = None,
     include: IncludeParam = None,
     count: Count = False,
-    lang: LangParam = None,
+    lang: LanguagesParam = None,
 ) -> Response:
     """Published pages (static content such as About or the privacy policy), newest first,
     in the shape of an article (`links.self` is the page's `/v1/pages/{slug}`;
@@ -381,7 +407,7 @@ def list_published_pages(
         request,
         session,
         now,
-        ArticleFilters(lang=lang),
+        ArticleFilters(),
         kind=ArticleKind.page,
         limit=limit,
         cursor=cursor,
@@ -389,6 +415,7 @@ def list_published_pages(
         fields=fields,
         include=include,
         count=count,
+        lang=lang,
     )
 
 

@@ -38,6 +38,7 @@ LIST_COLUMNS = tuple(
         "subtitle",
         "excerpt",
         "lang",
+        "translation_group",
         "published_at",
         "updated_at",
         "reading_time",
@@ -69,6 +70,7 @@ class ArticleView:
     excerpt: str | None
     body_html: str
     lang: str
+    translation_group: str | None
     published_at: datetime | None
     updated_at: datetime
     reading_time: int
@@ -85,6 +87,9 @@ class ArticleView:
         self.citations: list[CitationView] = []
         self.actions: list[Row[Any]] = []
         self.corrections: list[Row[Any]] = []
+        # Set by `api.articles.translations.attach_translations` where they are shown.
+        self.translations: list[Any] | None = None
+        self.original: Any = None
 
 
 class CitationView:

@@ -35,6 +35,18 @@ class CitationPublic(BaseModel):
     position: int = Field(description="Order of the citation within the article, from 0.")
 
 
+class TranslationPublic(BaseModel):
+    """Another language's version of the same story (published and visible)."""
+
+    lang: str = Field(description="Its BCP 47 language tag, e.g. `de`.")
+    slug: str = Field(description="Its slug (read it at `/v1/articles/{slug}`).")
+    url: str = Field(
+        description="Its page on the frontend (the site's URL template), e.g. for "
+        '`<link rel="alternate" hreflang="de" href="…">`.'
+    )
+    api_url: str = Field(description="Its URL in the API.")
+
+
 class ArticleLinks(BaseModel):
     self: str = Field(description="This article's (or page's) URL in the API.")
     oembed: str | None = Field(
@@ -85,6 +97,12 @@ class ArticlePublic(BaseModel):
         None,
         description="True once the article is retracted (a `retraction` among its "
         "`corrections`): it stays readable, but should be shown as withdrawn.",
+    )
+    translations: list[TranslationPublic] | None = Field(
+        None,
+        description="The story's versions in other languages that are published, by "
+        "language (empty when none). Lists show each story once, in the best language of "
+        "`?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.",
     )
     links: ArticleLinks | None = Field(None, description="Links to this resource.")
     jsonld: dict[str, Any] | None = Field(
@@ -138,10 +156,12 @@ def article_public(
     now: datetime,
     base: str,
     site: SiteView | None = None,
+    translations: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Shape an article or a page; relations are read only when included (so never lazily
     loaded). With `site`, a missing `canonical_url` falls back to the frontend's URL
-    (editors' views pass none: they show what is stored)."""
+    (editors' views pass none: they show what is stored). `translations` (else a view's
+    own, `api.articles.translations`) are shown when given: they need `site`."""
     wanted = (
         fields if fields is not None else ARTICLE_FIELDS - (set() if with_body else {"body_html"})
     )
@@ -176,6 +196,14 @@ def article_public(
     for name, value in scalar.items():
         if name in wanted:
             out[name] = value()
+    if translations is None:
+        translations = getattr(article, "translations", None)
+    if translations is not None and "translations" in wanted:
+        # Loaded where shown (`api.articles.translations`), with the site for their URLs.
+        out["translations"] = [translation_public(t, base, site) for t in translations]
+    for name, value in scalar.items():
+        if name in wanted:
+            out[name] = value()
     if "authors" in include and "authors" in wanted:
         out["authors"] = [author_public(a) for a in article.authors]
     if "tags" in include and "tags" in wanted:
@@ -201,6 +229,16 @@ def article_links(
     if site is not None and kind == ArticleKind.article:
         links["oembed"] = oembed_link(base, frontend_url(site, "article", article.slug))
     return links
+
+
+def translation_public(translation: Any, base: str, site: SiteView | None) -> dict[str, Any]:
+    kind = ArticleKind.page if translation.kind == ArticleKind.page else ArticleKind.article
+    return {
+        "lang": translation.lang,
+        "slug": translation.slug,
+        "url": frontend_url(site, kind.value, translation.slug) if site else None,
+        "api_url": f"{base}{api_path(kind, translation.slug)}",
+    }
 
 
 def article_kind(article: Article | ArticleView) -> ArticleKind:
@@ -284,6 +322,11 @@ describe(ArticleCreate, {
     "tags": "Tag names or slugs, primary first; unknown tags are created.",
     "sources": "Citations, in order.",
     "actions": "Action slugs, in order; each must exist (422 otherwise).",
+    "translation_of": "Make this a translation of another article (pages: of another "
+    "page), by id or slug: it joins that one's translation group, one version per "
+    "language (409 when the group has this `lang` already; 422 for an unknown id or slug "
+    "or another kind). `null` leaves the group (the others stay grouped); left out, the "
+    "group is unchanged.",
 })  # fmt: skip
 
 
@@ -302,6 +345,10 @@ class ArticleAdmin(ArticlePublic):
         None, description="When it was (soft) deleted; null while it exists."
     )
     version: int | None = Field(None, description=VERSION)
+    translation_group: str | None = Field(
+        None,
+        description="The id its translations share (null: none); set with `translation_of`.",
+    )
 
 
 class PublishRequest(BaseModel):

@@ -28,8 +28,10 @@ from api.articles.reads import (
     article_columns,
     article_views,
 )
+from api.articles.translations import LANGUAGES, preferred_versions
 from api.authors.models import Author
 from api.core.errors import NotFound
+from api.core.languages import LanguagePreference
 from api.core.pagination import Page, SortKey, decode_cursor, page_from_rows, sort_keys
 from api.core.tables import relationship_attribute, table_of
 from api.search.index import SearchMatch
@@ -99,12 +101,16 @@ class ArticleFilters:
     published_after: datetime | None = None
     published_before: datetime | None = None
     updated_after: datetime | None = None
+    # Each story once, in the best language of the preference (`api.articles.translations`).
+    languages: LanguagePreference | None = None
 
     def query_shape(self) -> tuple[str, ...]:
         """Which filters are set: statements are built once per shape, then only bound.
         One tag is a shape of its own (`tag`): it has an index in publication order."""
         names = (*RELATION_FILTERS, *SCALAR_FILTERS)
         shape = tuple(name for name in names if getattr(self, name) not in (None, []))
+        if self.languages is not None:
+            shape += (self.languages.shape,)
         if len(self.tags) == 1:
             return tuple("tag" if name == "tags" else name for name in shape)
         return shape
@@ -115,7 +121,14 @@ class ArticleFilters:
 
     def params(self, now: datetime) -> dict[str, Any]:
         """Values for the bind parameters of `filtered_statement`."""
-        return {"now": now} | {name: getattr(self, name) for name in self.query_shape()}
+        values = {
+            name: getattr(self, name)
+            for name in self.query_shape()
+            if not name.startswith(LANGUAGES)
+        }
+        if self.languages is not None:
+            values |= self.languages.params()
+        return {"now": now} | values
 
 
 ARTICLE_TAGS = table_of(ArticleTag)
@@ -172,6 +185,8 @@ def filtered_statement(
         elif name in SCALAR_FILTERS:
             column, compare = SCALAR_FILTERS[name]
             query = query.where(compare(column, bindparam(name, type_=column.type)))
+        elif name.startswith(LANGUAGES):
+            query = query.where(preferred_versions(name, kind))
     return query
 
 

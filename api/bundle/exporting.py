@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from api.actions.models import Action
 from api.articles.models import Article
+from api.articles.translations import exported_translation_of
 from api.authors.models import Author
 from api.core.tables import relationship_attribute
 from api.corrections.bundle import exported_corrections
@@ -39,6 +40,7 @@ def export_bundle(session: Session) -> dict[str, Any]:
         )
     ).all()
     article_items = []
+    translation_of = exported_translation_of(articles)
     for article in articles:
         item: dict[str, Any] = {
             name: getattr(article, name)
@@ -76,6 +78,8 @@ def export_bundle(session: Session) -> dict[str, Any]:
             for c in article.citations
         ]
         item["corrections"] = exported_corrections(article.corrections)
+        if article.id in translation_of:
+            item["translation_of"] = translation_of[article.id]
         article_items.append(item)
     return {
         "format": "masthead-bundle",

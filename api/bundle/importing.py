@@ -21,6 +21,7 @@ from api.articles.models import (
     ArticleTag,
     Citation,
 )
+from api.articles.translations import import_translation_of
 from api.authors.models import Author
 from api.bundle.schemas import (
     ArticleItem,
@@ -320,6 +321,7 @@ def import_bundle(
     published = {article_ids[row["slug"]]: row["published_at"] for row in article_rows}
     _rewire_links(session, rewire, refs, published)
     in_order = [(article_ids[slug_of(item)], item) for item in bundle.articles]
+    import_translation_of(session, in_order, BundleError)  # their translation groups
     recorrected = import_corrections(session, in_order, now)
     rewired = {article_id for article_id, _item in rewire}
     rewire += [entry for entry in in_order if entry[0] in recorrected - rewired]

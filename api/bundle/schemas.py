@@ -14,6 +14,7 @@ from pydantic import (
 
 from api.actions.models import ActionKind
 from api.actions.tracking import ActionTracking
+from api.core.languages import canonical_tag
 from api.core.text import Line
 from api.core.timestamps import RANGE as TIME_RANGE
 from api.core.timestamps import Timestamp
@@ -49,8 +50,15 @@ def _assigned_country(code: str) -> str:
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
 Name = Annotated[str, Line(200)]
 Country = Annotated[str, AfterValidator(_assigned_country)]
-Lang = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+# Stored in BCP 47's case (`en-GB`), so a language preference matches it exactly.
+Lang = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35),
+    AfterValidator(canonical_tag),
+]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+# An item named by id or by slug.
+Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,200}$")]
 
 
 class BundleItem(BaseModel):
@@ -139,6 +147,7 @@ class ArticleItem(BundleItem):
     actions: list[Slug] = Field(default_factory=list, max_length=50)
     # Absent (bundles from before corrections, other tools' exports): the stored ones stay.
     corrections: list[CorrectionItem] | None = Field(None, max_length=MAX_PER_ARTICLE)
+    translation_of: Reference | None = None
 
     @model_validator(mode="after")
     def one_body(self) -> "ArticleItem":
@@ -250,6 +259,9 @@ describe(
         "corrections": "Corrections, clarifications and retractions, oldest first; when "
         "given, the article's notes become exactly these (matched by `id`); when absent, "
         "its stored notes stay as they are.",
+        "translation_of": "The slug (or id) of another article of the same kind, in the "
+        "bundle or stored, whose translation this is: they share a translation group, one "
+        "version per language. Absent: the item's stored group stays as it is.",
     },
 )
 describe(Bundle, {"format": "Always `masthead-bundle`.", "version": "Always 1.",

@@ -1,6 +1,7 @@
 """A response cache for public GETs that is correct before it is fast.
 
-Entries are keyed by the whole request (method, path, query, content key, gzip) and tagged
+Entries are keyed by the whole request (method, path, query, content key, gzip, the
+language preference of `Accept-Language`) and tagged
 with the content version the database handed out before the response was built. Every
 request reads the version, so no worker ever serves an answer older than the database,
 whatever another worker wrote. Visibility changes that no write marks (a scheduled
@@ -35,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.db import CONTENT_VERSION_SQL, content_version
 from api.core.http import etag_matches, unmodified_since
+from api.core.languages import cache_key_part
 from api.core.origin import origin_of
 
 CACHEABLE_PREFIXES = (
@@ -92,6 +94,8 @@ def cache_key(scope: Scope) -> tuple[tuple[Any, ...], dict[bytes, bytes]] | None
         # The origin links are built on (onion or clearnet), not the `Host` spelling.
         origin_of(scope),
         b"gzip" in headers.get(b"accept-encoding", b"").lower(),
+        # Lists answer in the reader's language: keyed on the preference, not the spelling.
+        cache_key_part(headers.get(b"accept-language")),
     ), headers
 
 

@@ -86,9 +86,15 @@ def public_response(
 
 
 def json_response(
-    request: Request, payload: Any, *, surrogate_keys: Iterable[str] = ()
+    request: Request,
+    payload: Any,
+    *,
+    surrogate_keys: Iterable[str] = (),
+    extra_headers: dict[str, str] | None = None,
 ) -> Response:
-    return public_response(request, dump_json(payload), surrogate_keys=surrogate_keys)
+    return public_response(
+        request, dump_json(payload), surrogate_keys=surrogate_keys, extra_headers=extra_headers
+    )
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -159,6 +165,7 @@ def list_response(
     next_cursor: str | None,
     total: int | None,
     surrogate_keys: Iterable[str],
+    extra_headers: dict[str, str] | None = None,
 ) -> Response:
     """The list envelope of CONTRACT §2 with its RFC 8288 `Link` header."""
     links = page_links(request, next_cursor)
@@ -166,5 +173,7 @@ def list_response(
     if total is not None:
         meta["total"] = total
     body = dump_json({"data": items, "meta": meta, "links": links})
-    extra = {"Link": f'<{links["next"]}>; rel="next"'} if links["next"] else None
+    extra = dict(extra_headers or {})
+    if links["next"]:
+        extra["Link"] = f'<{links["next"]}>; rel="next"'
     return public_response(request, body, surrogate_keys=surrogate_keys, extra_headers=extra)

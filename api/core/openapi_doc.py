@@ -185,11 +185,13 @@ SHAPES = {
         _shape("ArticleSummary", "ArticlePublic", "body_html sources actions jsonld",
                ARTICLE_NULLABLE, partial=True),
         # A preview shows drafts, which have no publication time yet.
-        _shape("ArticlePreview", "ArticlePublic", "jsonld", f"{ARTICLE_NULLABLE} published_at"),
-        _shape("SearchHit", "SearchHit", "body_html sources actions jsonld", ARTICLE_NULLABLE,
-               partial=True),
-        _shape("ArticleAdmin", "ArticleAdmin", "jsonld", f"{ARTICLE_NULLABLE} published_at "
-               "canonical_url body_markdown deleted_at"),
+        # Previews, hits and editors' views name no translations (`translation_group` does).
+        _shape("ArticlePreview", "ArticlePublic", "jsonld translations",
+               f"{ARTICLE_NULLABLE} published_at"),
+        _shape("SearchHit", "SearchHit", "body_html sources actions jsonld translations",
+               ARTICLE_NULLABLE, partial=True),
+        _shape("ArticleAdmin", "ArticleAdmin", "jsonld translations", f"{ARTICLE_NULLABLE} "
+               "published_at canonical_url body_markdown deleted_at translation_group"),
         _shape("Tag", "TagPublic", "", "hashtag description", partial=True),
         _shape("TagAdmin", "TagAdmin", "", "hashtag description"),
         _shape("Source", "SourcePublic", "", "url country description", partial=True),

@@ -20,6 +20,7 @@ from api.core.http import (
     reject_unknown_query,
     unmodified_since,
 )
+from api.core.languages import LANG_LIST_PATTERN, language_preference
 from api.core.listing import parse_slugs, slug_list_param
 from api.corrections.service import recently_corrected
 from api.feeds.service import (
@@ -34,6 +35,16 @@ from api.websub.topics import topic_key, topic_url
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=[Depends(reject_unknown_query)])
 FeedLimit = Annotated[int, Query(ge=1, le=100, description="How many articles, 1 to 100.")]
+FeedLanguages = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        pattern=LANG_LIST_PATTERN,
+        description="Language preference, best first, e.g. `de,en`: each story once, in the "
+        "first of these languages it has; stories in none of them are left out unless the "
+        "list ends with `*`. Without it, each story in its original language.",
+    ),
+]
 FEED_INCLUDE = frozenset({"tags", "authors", "corrections"})
 # The articles and the feed's `site`, `self_url`, `subtitle` and `updated` in; the document out.
 RenderFeed = Callable[..., bytes]
@@ -49,8 +60,15 @@ def _feed(
     source: str | None,
     render: RenderFeed,
     media_type: str,
+    lang: str | None = None,
 ) -> Response:
-    filters = ArticleFilters(tags=parse_slugs(tag, "tag"), sources=parse_slugs(source, "source"))
+    filters = ArticleFilters(
+        tags=parse_slugs(tag, "tag"),
+        sources=parse_slugs(source, "source"),
+        # Each story once: in the languages of `lang`, else its original (feed readers
+        # fetch for many readers: `Accept-Language` is not read).
+        languages=language_preference(lang, None),
+    )
     articles = _latest(session, now, filters, limit)
     site = load_site(session, base_url(request))
     # A feed changes with its articles and with the site's settings (title, links).
@@ -67,7 +85,7 @@ def _feed(
     hub = request.app.state.settings.websub_hub
     key = topic_key(filters.tags, filters.sources)
     # A topic's `self` is the URL the hub is pinged with (whatever `limit` this request has).
-    if hub and key is not None:
+    if hub and key is not None and lang is None:  # the hub is pinged for these topics only
         self_url = topic_url(public_url(request).partition("?")[0], key)
     else:
         hub, self_url = None, public_url(request)
@@ -126,6 +144,7 @@ def _feed_endpoint(path: str, name: str, render: RenderFeed, media_type: str, su
         limit: FeedLimit = 20,
         tag: Annotated[str | None, slug_list_param("tag")] = None,
         source: Annotated[str | None, slug_list_param("source")] = None,
+        lang: FeedLanguages = None,
     ) -> Response:
         return _feed(
             request,
@@ -136,6 +155,7 @@ def _feed_endpoint(path: str, name: str, render: RenderFeed, media_type: str, su
             source=source,
             render=render,
             media_type=media_type,
+            lang=lang,
         )
 
     endpoint.__doc__ = (

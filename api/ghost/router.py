@@ -17,18 +17,21 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import Row
+from sqlalchemy import Row, and_
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from api.articles.models import ArticleKind
 from api.articles.schemas import article_surrogate_keys
+from api.articles.translations import preference_condition
 from api.auth.models import Role
 from api.auth.service import find_usable_token
 from api.changes.service import next_visibility_change
 from api.core.db import NowDep, SessionDep, content_version, public_read, reads_inline
 from api.core.errors import NotFound
 from api.core.http import base_url, cache_control, dump_json, etag_matches, json_response
+from api.core.languages import cache_key_part, language_preference, preference_headers
 from api.ghost import service
 from api.ghost.errors import GhostProblem, GhostRoute, ghost_error_responses
 from api.ghost.ids import GHOST_ID
@@ -151,6 +154,13 @@ def browse(listing: Listing, request: Request, session: Session, now: datetime) 
         condition = listing.condition(params.filter, now)
     except FilterError as error:
         raise GhostProblem(400, "Error parsing filter", context=str(error)) from None
+    headers: dict[str, str] = {}
+    if listing.articles:
+        # Each story once, in the reader's language (Ghost itself has no translations).
+        preference = language_preference(None, request.headers.get("accept-language"))
+        kind = ArticleKind(KINDS[listing.name])
+        condition = and_(condition, preference_condition(preference, kind))
+        headers = preference_headers(preference, lang_given=False)
     keys = listing.order(params.order)
     rendering = Rendering(listing, params, service_site(request, session))
     limit, page = params.limit, params.page if params.limit is not None else 1
@@ -170,8 +180,10 @@ def browse(listing: Listing, request: Request, session: Session, now: datetime) 
     if complete:
         assert total is not None
         body = {listing.name: items, "meta": {"pagination": pagination(page, limit, total)}}
-        return json_response(request, body, surrogate_keys=rendering.surrogate_keys(rows))
-    return streamed(request, session, now, rendering, condition, keys, rows, items, total)
+        return json_response(
+            request, body, surrogate_keys=rendering.surrogate_keys(rows), extra_headers=headers
+        )
+    return streamed(request, session, now, rendering, condition, keys, rows, items, total, headers)
 
 
 def streamed(
@@ -184,6 +196,7 @@ def streamed(
     first_rows: Sequence[Row[Any]],
     first_items: list[dict[str, Any]],
     total: int | None,
+    extra_headers: dict[str, str],
 ) -> Response:
     """The rest of a long answer, written as it is read: each further chunk is read by
     keyset after the last row, in a session of its own (the request's is closed once the
@@ -192,10 +205,13 @@ def streamed(
     listing, params = rendering.listing, rendering.params
     connection = session.connection()
     state = (content_version(connection), next_visibility_change(connection, now))
+    # The language preference decides which rows are listed, so it is part of the tag.
+    languages = cache_key_part(request.headers.get("accept-language", "").encode("latin-1"))
     etag = (
         'W/"'
         + hashlib.blake2b(
-            repr((state, request.url.path, request.url.query)).encode(), digest_size=16
+            repr((state, request.url.path, request.url.query, languages)).encode(),
+            digest_size=16,
         ).hexdigest()
         + '"'
     )
@@ -205,6 +221,8 @@ def streamed(
         "Vary": "Accept-Encoding",
         "Surrogate-Key": "articles" if listing.articles else listing.name,
     }
+    if "Vary" in extra_headers:
+        headers["Vary"] = "Accept-Encoding, Accept-Language"
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag_matches(if_none_match, etag.removeprefix("W/").strip('"')):
         return Response(status_code=304, headers=headers)

@@ -7,6 +7,7 @@ from api.articles.models import ArticleKind
 from api.articles.public import SlugPath
 from api.articles.schemas import article_surrogate_keys
 from api.articles.service import get_visible_article
+from api.articles.translations import attach_translations
 from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
 from api.core.http import base_url, dump_json, public_response, reject_unknown_query
@@ -39,10 +40,13 @@ def get_article_jsonld(
     headline, dates, authors (`Person`), the publisher (`Organization` from the site
     settings, with its logo), `inLanguage`, `isAccessibleForFree`, one `citation` per cited
     source (a `CreativeWork` with the cited URL when the article names one), `correction`
-    entries once the article has corrections, and `url`/`mainEntityOfPage` on the frontend
-    (the site's `article_url_template`). Also embeddable in the article's JSON with
+    entries once the article has corrections, `url`/`mainEntityOfPage` on the frontend
+    (the site's `article_url_template`), and its other language versions: the original (the
+    version published first) lists them as `workTranslation`, a translation names it as
+    `translationOfWork`. Also embeddable in the article's JSON with
     `?include=jsonld`. Drafts, scheduled, deleted articles and pages are a 404."""
     article = get_visible_article(session, now, slug, JSONLD_RELATIONS, ArticleKind.article)
+    attach_translations(session, now, [article])  # `workTranslation`, `translationOfWork`
     site = load_site(session, base_url(request))
     return public_response(
         request,

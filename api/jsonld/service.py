@@ -79,6 +79,23 @@ def _correction(correction: Correction) -> dict[str, Any]:
     )
 
 
+def _version(version: Any, site: SiteView) -> dict[str, Any]:
+    """Another language's version of the story, named by its page (and node `@id`)."""
+    url = frontend_url(site, "article", version.slug)
+    return {"@type": "NewsArticle", "@id": f"{url}#article", "url": url, "inLanguage": version.lang}
+
+
+def _translations(article: ArticleView, site: SiteView) -> dict[str, Any]:
+    """The original (the version published first) names its translations
+    (`workTranslation`); a translation names its original (`translationOfWork`). None
+    unless `api.articles.translations.attach_translations` attached them."""
+    original = getattr(article, "original", None)
+    if original is not None:
+        return {"translationOfWork": _version(original, site)}
+    versions = getattr(article, "translations", None) or []
+    return {"workTranslation": [_version(v, site) for v in versions]}
+
+
 def news_article(article: ArticleView, site: SiteView) -> dict[str, Any]:
     """The NewsArticle of a published article whose authors, tags and sources are loaded;
     `url` and `mainEntityOfPage` are its page on the frontend."""
@@ -119,6 +136,7 @@ def news_article(article: ArticleView, site: SiteView) -> dict[str, Any]:
             "datePublished": _time(article.published_at),
             "dateModified": _time(article.updated_at),
             "inLanguage": article.lang,
+            **_translations(article, site),
             "isAccessibleForFree": True,
             "wordCount": article.word_count,
             "timeRequired": f"PT{article.reading_time}M" if article.reading_time else None,

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from api.articles.models import Article
 from api.articles.public import (
     IncludeParam,
-    LangParam,
+    LanguagesParam,
     canonical_site,
     parse_include,
     wants_body,
@@ -33,6 +33,7 @@ from api.core.db import NowDep, SessionDep, public_read
 from api.core.envelopes import ListEnvelope
 from api.core.errors import problem_responses
 from api.core.http import base_url, list_response, reject_unknown_query
+from api.core.languages import language_preference, preference_headers
 from api.core.listing import (
     Count,
     CursorParam,
@@ -181,7 +182,7 @@ def search_published_articles(
     limit: Limit = 15,
     cursor: CursorParam = None,
     tag: Annotated[str | None, slug_list_param("tag")] = None,
-    lang: LangParam = None,
+    lang: LanguagesParam = None,
     fields: FieldsParam = None,
     include: IncludeParam = None,
     count: Count = False,
@@ -194,7 +195,9 @@ def search_published_articles(
         included = included | (wanted & RELATIONS)
     included = with_corrections(included, wanted)
     match = SearchMatch(session, q)
-    filters = ArticleFilters(tags=parse_slugs(tag, "tag"), lang=lang)
+    # Each story once, in the reader's language (as `/v1/articles` chooses it).
+    languages = language_preference(lang, request.headers.get("accept-language"))
+    filters = ArticleFilters(tags=parse_slugs(tag, "tag"), languages=languages)
     if match.empty:
         page: Page[Hit] = Page([], None, 0 if count else None)
     else:
@@ -235,4 +238,5 @@ def search_published_articles(
         next_cursor=page.next_cursor,
         total=page.total,
         surrogate_keys=article_surrogate_keys([h.article for h in page.items], included),
+        extra_headers=preference_headers(languages, lang is not None),
     )

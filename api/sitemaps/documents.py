@@ -1,12 +1,13 @@
 """The sitemap protocol's XML (sitemaps.org 0.9) and Google News sitemaps, written as text:
 every value is escaped, and a sitemap is built from batches without holding rows."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -29,11 +30,24 @@ def sitemap_index_document(sitemaps: Iterable[tuple[str, datetime | None]]) -> b
     return "".join(parts).encode()
 
 
-def urlset_document(urls: Iterable[tuple[str, datetime | None]]) -> bytes:
-    """`<urlset>` of (absolute URL, lastmod)."""
-    parts = [HEADER, f'<urlset xmlns="{SITEMAP_NS}">\n']
-    for loc, lastmod in urls:
-        parts.append(f"<url><loc>{escape(loc)}</loc>{_lastmod(lastmod)}</url>\n")
+def _alternates(alternates: Sequence[tuple[str, str]]) -> str:
+    """Google's `xhtml:link rel="alternate" hreflang` for each language version (the URL's
+    own one included, as Google asks)."""
+    return "".join(
+        f'<xhtml:link rel="alternate" hreflang={quoteattr(lang)} href={quoteattr(href)}/>'
+        for lang, href in alternates
+    )
+
+
+def urlset_document(
+    urls: Iterable[tuple[str, datetime | None, Sequence[tuple[str, str]]]],
+) -> bytes:
+    """`<urlset>` of (absolute URL, lastmod, its language versions as (hreflang, URL))."""
+    parts = [HEADER, f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}">\n']
+    for loc, lastmod, alternates in urls:
+        parts.append(
+            f"<url><loc>{escape(loc)}</loc>{_lastmod(lastmod)}{_alternates(alternates)}</url>\n"
+        )
     parts.append("</urlset>\n")
     return "".join(parts).encode()
 
@@ -50,13 +64,13 @@ def news_language(language: str) -> str:
     return tag.split("-", 1)[0]
 
 
-def news_document(
-    items: Iterable[tuple[str, str, datetime]], publication: str, language: str
-) -> bytes:
-    """A Google News sitemap of (absolute URL, title, publication time)."""
-    name, lang = escape(publication), escape(news_language(language))
+def news_document(items: Iterable[tuple[str, str, datetime, str]], publication: str) -> bytes:
+    """A Google News sitemap of (absolute URL, title, publication time, language: the
+    article's own, since one publication may publish in several)."""
+    name = escape(publication)
     parts = [HEADER, f'<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}">\n']
-    for loc, title, published_at in items:
+    for loc, title, published_at, language in items:
+        lang = escape(news_language(language))
         parts.append(
             f"<url><loc>{escape(loc)}</loc><news:news><news:publication>"
             f"<news:name>{name}</news:name><news:language>{lang}</news:language>"

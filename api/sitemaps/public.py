@@ -109,23 +109,31 @@ def _entries(session: Any, now: datetime, name: str) -> tuple[Iterator[Entry], l
 def get_sitemap(request: Request, session: SessionDep, now: NowDep, name: SitemapName) -> Response:
     """A sitemaps.org `urlset` of frontend URLs with their `lastmod`: articles published
     in one month (oldest first), the home page and the pages, or the tags or authors with a
-    published article. A 404 for a sitemap the index does not list."""
+    published article. An article or page with published translations lists every language
+    version as `<xhtml:link rel="alternate" hreflang="…" href="…"/>` (its own included).
+    A 404 for a sitemap the index does not list."""
     site = load_site(session, base_url(request))
     entries, keys, with_home = _entries(session, now, name)
-    urls: list[tuple[str, datetime | None]] = [
-        (frontend_url(site, entry.kind, entry.slug), entry.lastmod) for entry in entries
+    urls: list[tuple[str, datetime | None, list[tuple[str, str]]]] = [
+        (
+            frontend_url(site, entry.kind, entry.slug),
+            entry.lastmod,
+            [(lang, frontend_url(site, entry.kind, slug)) for lang, slug in entry.alternates],
+        )
+        for entry in entries
     ]
     if with_home:  # it changes with every article: no single lastmod to give
-        urls.insert(0, (absolute_url(site, "/"), None))
+        urls.insert(0, (absolute_url(site, "/"), None, []))
     if not urls:
         raise NotFound(f"No sitemap `{name}`.")
-    newest = max((lastmod for _, lastmod in urls if lastmod), default=None)
+    newest = max((lastmod for _, lastmod, _alternates in urls if lastmod), default=None)
     return xml_response(request, urlset_document(urls), keys, newest)
 
 
-def news_items(site: SiteView, entries: Iterable[Any]) -> Iterator[tuple[str, str, datetime]]:
+def news_items(site: SiteView, entries: Iterable[Any]) -> Iterator[tuple[str, str, datetime, str]]:
     for entry in entries:
-        yield frontend_url(site, "article", entry.slug), entry.title, entry.published_at
+        url = frontend_url(site, "article", entry.slug)
+        yield url, entry.title, entry.published_at, entry.lang
 
 
 @router.get(
@@ -137,10 +145,10 @@ def news_items(site: SiteView, entries: Iterable[Any]) -> Iterator[tuple[str, st
 @public_read
 def get_news_sitemap(request: Request, session: SessionDep, now: NowDep) -> Response:
     """A Google News sitemap of the articles published in the last 48 hours (newest first,
-    at most 1,000): each with the publication's name and language (the site's title and
-    language) and its publication time and headline."""
+    at most 1,000): each with the publication's name (the site's title), the article's
+    language, its publication time and headline."""
     site = load_site(session, base_url(request))
     entries = news_entries(session, now)
-    body = news_document(news_items(site, entries), site.title, site.language)
+    body = news_document(news_items(site, entries), site.title)
     newest = max((e.published_at for e in entries), default=None)
     return xml_response(request, body, ["articles"], newest)

@@ -6,6 +6,7 @@ in batches of `BATCH` rows by keyset, and a section with more than `URLS_PER_SIT
 is split into numbered sitemaps, the start of page N found by keyset hops of that size.
 """
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.sql import Select
 from api.articles.models import ArticleAuthor, ArticleKind, ArticleTag
 from api.articles.reads import ARTICLES
 from api.articles.service import visible_at
+from api.articles.translations import visible_members
 from api.authors.models import Author
 from api.core.errors import NotFound
 from api.core.tables import table_of
@@ -47,6 +49,21 @@ class Entry:
     kind: str
     slug: str
     lastmod: datetime | None
+    # The story's visible versions, itself included, as (lang, slug): when it has others.
+    alternates: tuple[tuple[str, str], ...] = ()
+
+
+def _with_alternates(
+    session: Session, now: datetime, rows: Iterator[Any], kind: str
+) -> Iterator[Entry]:
+    """Entries of rows (`slug`, `updated_at`, `translation_group`), `BATCH` at a time with
+    one statement per batch for their stories' versions (none when no row has any)."""
+    while batch := list(itertools.islice(rows, BATCH)):
+        versions = visible_members(session, now, [row.translation_group for row in batch])
+        for row in batch:
+            found = versions.get(row.translation_group or "", [])
+            alternates = tuple((v.lang, v.slug) for v in found) if len(found) > 1 else ()
+            yield Entry(kind, row.slug, row.updated_at, alternates)
 
 
 @dataclass(frozen=True)
@@ -165,23 +182,25 @@ def article_entries(session: Session, now: datetime, month: str, page: int) -> I
     start = datetime.fromisoformat(f"{month}-01T00:00:00+00:00")
     end = (start + timedelta(days=32)).replace(day=1)
     keys = (ARTICLES.c.published_at, ARTICLES.c.id)
-    query = select(ARTICLES.c.slug, ARTICLES.c.updated_at, *keys).where(
+    query = select(
+        ARTICLES.c.slug, ARTICLES.c.updated_at, ARTICLES.c.translation_group, *keys
+    ).where(
         visible_at(NOW),
         ARTICLES.c.published_at >= bindparam("start", start, ARTICLES.c.published_at.type),
         ARTICLES.c.published_at < bindparam("end", end, ARTICLES.c.published_at.type),
     )
-    for row in _walk(session, query, keys, page, {"now": now}):
-        yield Entry("article", row.slug, row.updated_at)
+    rows = _walk(session, query, keys, page, {"now": now})
+    yield from _with_alternates(session, now, rows, "article")
 
 
 def page_entries(session: Session, now: datetime, page: int) -> Iterator[Entry]:
     """The visible pages by id (the home page, first of all, is the caller's)."""
     keys = (ARTICLES.c.id,)
-    query = select(ARTICLES.c.slug, ARTICLES.c.updated_at, ARTICLES.c.id).where(
-        visible_at(NOW, ArticleKind.page)
-    )
-    for row in _walk(session, query, keys, page, {"now": now}):
-        yield Entry("page", row.slug, row.updated_at)
+    query = select(
+        ARTICLES.c.slug, ARTICLES.c.updated_at, ARTICLES.c.translation_group, ARTICLES.c.id
+    ).where(visible_at(NOW, ArticleKind.page))
+    rows = _walk(session, query, keys, page, {"now": now})
+    yield from _with_alternates(session, now, rows, "page")
 
 
 def _listing_entries(
@@ -219,12 +238,13 @@ class NewsEntry:
     slug: str
     title: str
     published_at: datetime
+    lang: str
 
 
 def news_entries(session: Session, now: datetime) -> list[NewsEntry]:
     """Visible articles of the last 48 hours, newest first (at most NEWS_LIMIT)."""
     rows = session.connection().execute(
-        select(ARTICLES.c.slug, ARTICLES.c.title, ARTICLES.c.published_at)
+        select(ARTICLES.c.slug, ARTICLES.c.title, ARTICLES.c.published_at, ARTICLES.c.lang)
         .where(
             visible_at(NOW),
             ARTICLES.c.published_at > bindparam("since", type_=ARTICLES.c.published_at.type),
@@ -233,4 +253,4 @@ def news_entries(session: Session, now: datetime) -> list[NewsEntry]:
         .limit(NEWS_LIMIT),
         {"now": now, "since": now - NEWS_WINDOW},
     )
-    return [NewsEntry(row.slug, row.title, row.published_at) for row in rows]
+    return [NewsEntry(row.slug, row.title, row.published_at, row.lang) for row in rows]

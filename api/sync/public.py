@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from api.actions.schemas import ActionPublic, action_public
 from api.articles.schemas import ArticlePublic, article_public
+from api.articles.translations import translations_of
 from api.authors.schemas import AuthorPublic, author_public
 from api.core.db import NowDep, SessionDep, public_read
 from api.core.errors import problem_responses
@@ -89,6 +90,8 @@ def sync_changes(
     shown = [*delta.upserted.get("article", []), *delta.upserted.get("page", [])]
     # The `canonical_url` fallback (the frontend's URL) needs the site settings.
     site = load_site(session, base) if shown else None
+    # Their other language versions (one statement, none when no item has any).
+    versions = translations_of(session, now, shown)
     tags = delta.upserted.get("tag", [])
     sources = delta.upserted.get("source", [])
     tag_counts = tag_article_counts(session, now, [t.id for t in tags])
@@ -109,6 +112,7 @@ def sync_changes(
                     now=now,
                     base=base,
                     site=site,
+                    translations=versions[a.id],
                 )
                 for a in delta.upserted.get(name, [])
             ],
