@@ -24,6 +24,7 @@ from api.auth.content_keys import ContentKeys
 from api.auth.limits import make_auth_failure_limiter
 from api.authors.public import router as authors_router
 from api.changes.service import next_visibility_change
+from api.citations.checker import link_checker_enabled, run_link_checker
 from api.conversions.routers import router as conversions_router
 from api.core.cache import CacheStats, ResponseCache, ResponseCacheMiddleware, serve_hit
 from api.core.cors import CorsPolicy
@@ -74,8 +75,9 @@ def operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background work of this worker: the email outbox sender and the webhook dispatcher
-    (each when its setting is on; several workers share the work through row locks)."""
+    """Background work of this worker: the email outbox sender, the webhook dispatcher and
+    the citation link checker (each when its setting is on; several workers share the work
+    through row locks)."""
     settings: Settings = app.state.settings
     log.info(
         "worker started: %s environment, %s database, outbox sender %s, webhook worker %s",
@@ -100,6 +102,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.webhook_worker and settings.websub_hub
         else None
     )
+    link_check_task = (
+        asyncio.create_task(run_link_checker(app, webhook_stop), name="masthead-link-checker")
+        if link_checker_enabled(settings)
+        else None
+    )
     try:
         yield
     finally:
@@ -111,6 +118,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await webhook_task
         if websub_task is not None:
             await websub_task
+        if link_check_task is not None:
+            await link_check_task
 
 
 class Masthead(FastAPI):

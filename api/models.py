@@ -17,6 +17,7 @@ from api.articles.models import (
 from api.auth.models import ApiToken
 from api.authors.models import Author
 from api.changes.models import Change, ContentVersion
+from api.citations.models import CitedLink
 from api.consent.models import ConsentEvent, ConsentWording
 from api.conversions.models import ActionConversion, ConversionEvent
 from api.core.db import metadata
@@ -55,6 +56,7 @@ __all__ = [
     "Author",
     "Change",
     "Citation",
+    "CitedLink",
     "ConsentEvent",
     "ConsentWording",
     "ContentVersion",

@@ -120,9 +120,7 @@ def upgrade() -> None:
             name=op.f("pk_action_conversions"),
         ),
     )
-    op.create_index(
-        "ix_action_conversions_action_day", "action_conversions", ["action_id", "day"]
-    )
+    op.create_index("ix_action_conversions_action_day", "action_conversions", ["action_id", "day"])
     op.create_index(
         "ix_action_conversions_article_day", "action_conversions", ["article_id", "day"]
     )

@@ -31,6 +31,7 @@ from api.articles.translations import check_language_free, join_group, language_
 from api.auth.models import Role
 from api.auth.service import Principal
 from api.authors.models import Author
+from api.citations.links import link_citations
 from api.core.db import insert_on_conflict, new_id
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.core.http import dump_json
@@ -290,6 +291,8 @@ def _write_article(
                      "context": c.context, "position": p} for p, c in enumerate(data.sources)]),
     ]  # fmt: skip
     for model, rows in links:
+        if model is Citation:
+            link_citations(session, rows, now)  # each cited URL's checks (api.citations)
         if rows:
             session.execute(insert(model), rows)
     session.flush()

@@ -6,6 +6,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from api.actions.models import Action
 from api.authors.models import Author
+from api.citations.models import CitedLink, LinkStatus
 from api.core.db import UTCDateTime, new_id, utcnow
 from api.corrections.models import Correction
 from api.sources.models import Source
@@ -66,6 +67,7 @@ class ArticleAction(SQLModel, table=True):
     position: int = 0
 
 
+UNLINKED = text("link_id IS NULL AND cited_url IS NOT NULL")
 # A translation group's live members: one per language (`api.articles.translations`).
 LIVE_TRANSLATION = text("translation_group IS NOT NULL AND deleted_at IS NULL")
 TRANSLATED = text("translation_group IS NOT NULL")
@@ -78,6 +80,11 @@ class Citation(SQLModel, table=True):
     __table_args__ = (
         Index("ix_citations_article_id", "article_id", "position"),
         Index("ix_citations_source_id", "source_id", "article_id"),
+        # A cited link's citations (its articles; whether it is still cited at all).
+        Index("ix_citations_link_id", "link_id", "article_id"),
+        # Citations written before links existed, or by a path that did not link them: the
+        # link checker links them (`api.citations.links`). Empty but for those.
+        Index("ix_citations_unlinked", "id", sqlite_where=UNLINKED, postgresql_where=UNLINKED),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
@@ -90,8 +97,28 @@ class Citation(SQLModel, table=True):
     cited_url: str | None = Field(default=None, sa_column=Column(String(2048)))
     context: str | None = Field(default=None, max_length=500)
     position: int = 0
+    # The cited URL's checks: the id of its `cited_links` row (a hash of the normalised
+    # `cited_url`), set when the citation is written. Not a foreign key: SQLite cannot add
+    # one to an existing table without rebuilding it, which would drop its triggers.
+    link_id: str | None = Field(default=None, sa_column=Column(String(32)))
 
     source: Source = Relationship(sa_relationship_kwargs={"lazy": "joined", "viewonly": True})
+    link: CitedLink | None = Relationship(
+        sa_relationship_kwargs={
+            "primaryjoin": "foreign(Citation.link_id) == CitedLink.id",
+            "lazy": "joined",
+            "viewonly": True,
+        }
+    )
+
+    @property
+    def link_status(self) -> str:
+        """`ok`, `broken` or `unchecked` (also when there is no URL to check)."""
+        return self.link.status if self.link is not None else LinkStatus.unchecked
+
+    @property
+    def archived_url(self) -> str | None:
+        return self.link.archived_url if self.link is not None else None
 
 
 class Article(SQLModel, table=True):

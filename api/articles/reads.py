@@ -13,13 +13,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from api.actions.models import Action
 from api.articles.models import Article, ArticleAction, ArticleAuthor, ArticleTag, Citation
 from api.authors.models import Author
+from api.citations.models import CitedLink, LinkStatus
 from api.core.tables import table_of
 from api.corrections.models import Correction
 from api.sources.models import Source
@@ -27,6 +28,7 @@ from api.tags.models import Tag
 
 ARTICLES = table_of(Article)
 CITATIONS = table_of(Citation)
+LINKS = table_of(CitedLink)
 # What public responses show (and sort by); never the bodies' sources or the bookkeeping.
 LIST_COLUMNS = tuple(
     ARTICLES.c[name]
@@ -95,7 +97,15 @@ class ArticleView:
 class CitationView:
     """A citation with its source (a row with the source's columns)."""
 
-    __slots__ = ("cited_url", "context", "position", "source", "source_id")
+    __slots__ = (
+        "archived_url",
+        "cited_url",
+        "context",
+        "link_status",
+        "position",
+        "source",
+        "source_id",
+    )
 
     def __init__(self, row: Row[Any]) -> None:
         self.source = row
@@ -103,6 +113,8 @@ class CitationView:
         self.cited_url = row.cited_url
         self.context = row.context
         self.position = row.position
+        self.link_status = row.link_status
+        self.archived_url = row.archived_url
 
 
 def _relation_query(
@@ -130,9 +142,14 @@ RELATION_QUERIES: dict[str, Select[Any]] = {
         "id slug kind title description url organisation starts_at ends_at goal_kind "
         "goal_target goal_currency close_on_goal progress_override progress_counted",
     ),
-    "sources": _relation_query(Citation, "source_id", Source, "id slug name kind url").add_columns(
-        *(CITATIONS.c[name] for name in ("source_id", "cited_url", "context", "position"))
-    ),
+    "sources": _relation_query(Citation, "source_id", Source, "id slug name kind url")
+    .add_columns(
+        *(CITATIONS.c[name] for name in ("source_id", "cited_url", "context", "position")),
+        func.coalesce(LINKS.c.status, LinkStatus.unchecked.value).label("link_status"),
+        LINKS.c.archived_url,
+    )
+    # The cited URL's checks, in the same statement (`api.citations`).
+    .outerjoin(LINKS, LINKS.c.id == CITATIONS.c.link_id),
 }
 CORRECTIONS = table_of(Correction)
 # Not a relation of `include`: every article shape shows its corrections (oldest first).

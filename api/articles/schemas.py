@@ -33,6 +33,16 @@ class CitationPublic(BaseModel):
     cited_url: str | None = Field(description="The exact page cited, or null.")
     context: str | None = Field(description="One line: what the article took from it.")
     position: int = Field(description="Order of the citation within the article, from 0.")
+    status: Literal["ok", "broken", "unchecked"] = Field(
+        description="Whether `cited_url` still answers, as Masthead's link checker last "
+        "found it: `ok`, `broken` (gone: a 404 or 410, or failing check after check) or "
+        "`unchecked` (not checked yet, or no `cited_url`). Link a `broken` citation to "
+        "`archived_url` when there is one."
+    )
+    archived_url: str | None = Field(
+        description="An archived copy of `cited_url` an editor attached (e.g. in the "
+        "Wayback Machine), or null."
+    )
 
 
 class TranslationPublic(BaseModel):
@@ -144,6 +154,8 @@ def citation_public(citation: Citation | CitationView) -> dict[str, Any]:
         "cited_url": citation.cited_url,
         "context": citation.context,
         "position": citation.position,
+        "status": citation.link_status,
+        "archived_url": citation.archived_url,
     }
 
 
@@ -193,9 +205,6 @@ def article_public(
         "feature_image": lambda: image,
         "links": lambda: article_links(article, base, site),
     }
-    for name, value in scalar.items():
-        if name in wanted:
-            out[name] = value()
     if translations is None:
         translations = getattr(article, "translations", None)
     if translations is not None and "translations" in wanted:

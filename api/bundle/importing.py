@@ -29,6 +29,7 @@ from api.bundle.schemas import (
     BundleItem,
 )
 from api.bundle.validation import KINDS, BundleError
+from api.citations.links import link_citations
 from api.core.db import new_id
 from api.core.tables import table_of
 from api.corrections.bundle import import_corrections
@@ -217,6 +218,7 @@ def _rewire_links(
     articles: list[tuple[str, ArticleItem]],
     refs: dict[str, dict[str, str]],
     published: dict[str, datetime | None],
+    now: datetime,
 ) -> None:
     """Replace the relations of these articles with the bundle's, in batched statements.
     Tag links get their article's publication time here: the trigger that would copy it
@@ -257,6 +259,7 @@ def _rewire_links(
                     "position": position,
                 }
             )
+    link_citations(session, rows[Citation], now)  # each cited URL's checks (api.citations)
     for link_model, batch in rows.items():
         # Every column is given, so the table's insert does: the ORM's bulk path would only
         # add per-row bookkeeping, which grows with the number of link rows.
@@ -319,7 +322,7 @@ def import_bundle(
         if current.get(article_id, ((), (), (), ())) != wanted:
             rewire.append((article_id, item))
     published = {article_ids[row["slug"]]: row["published_at"] for row in article_rows}
-    _rewire_links(session, rewire, refs, published)
+    _rewire_links(session, rewire, refs, published, now)
     in_order = [(article_ids[slug_of(item)], item) for item in bundle.articles]
     import_translation_of(session, in_order, BundleError)  # their translation groups
     recorrected = import_corrections(session, in_order, now)

@@ -170,8 +170,12 @@ class ActBlueLineItem(BaseModel):
 class ActBlueNotification(BaseModel):
     """An ActBlue contribution or refund notification (one per line item or contribution)."""
 
-    contribution: ActBlueContribution
-    lineitems: list[ActBlueLineItem] = Field(max_length=100)
+    contribution: ActBlueContribution = Field(
+        description="The contribution's attribution (its refcodes); nothing personal is read."
+    )
+    lineitems: list[ActBlueLineItem] = Field(
+        max_length=100, description="One entry per recipient of the contribution (at most 100)."
+    )
 
 
 ACTBLUE_CURRENCY = "USD"

@@ -184,8 +184,46 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = Field(
         False,
-        description="Let webhooks target private, loopback and link-local addresses "
-        "(development and tests only).",
+        description="Let outbound requests (webhooks, WebSub pings, citation link checks) "
+        "reach private, loopback and link-local addresses (development and tests only).",
+    )
+    link_checker: bool | None = Field(
+        None,
+        description="Run the citation link checker inside each worker process (workers share "
+        "the links through row leases). Unset: on, except in the `test` environment.",
+    )
+    link_check_poll_seconds: float = Field(
+        300.0, gt=0, le=86_400, description="How often the link checker looks for due links."
+    )
+    link_check_batch: int = Field(
+        20, ge=1, le=500, description="Cited URLs one worker checks per pass, at most."
+    )
+    link_check_interval_days: float = Field(
+        7.0,
+        gt=0,
+        le=365,
+        description="How long after a check a cited URL is checked again (at most once per "
+        "this period; failing links sooner, see `MASTHEAD_LINK_CHECK_RETRY_HOURS`).",
+    )
+    link_check_retry_hours: float = Field(
+        24.0,
+        gt=0,
+        le=8760,
+        description="After a failed check that does not yet mark the link broken, check again "
+        "this much later.",
+    )
+    link_check_failures: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Consecutive failed checks (errors, timeouts, 5xx, ...) that mark a cited "
+        "link broken; a 404 or 410 marks it broken at once.",
+    )
+    link_check_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="Time allowed for checking one URL, redirects and GET fallback included.",
     )
     webhook_worker: bool = Field(
         True,

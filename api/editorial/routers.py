@@ -8,6 +8,7 @@ from api.auth.admin import router as tokens_router
 from api.auth.dependencies import AdminRouter
 from api.authors.admin import router as authors_router
 from api.bundle.admin import router as bundle_router
+from api.citations.admin import router as citations_router
 from api.corrections.admin import router as corrections_router
 from api.editorial.audit import router as audit_router
 from api.previews.admin import article_previews_router, page_previews_router
@@ -20,6 +21,7 @@ from api.webhooks.admin import router as webhooks_router
 ADMIN_ROUTERS: list[AdminRouter] = [
     articles_router,
     corrections_router,
+    citations_router,
     article_previews_router,
     page_previews_router,
     pages_router,

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
 from api.core.db import rows_matched, utcnow
+from api.core.fetch import RefusedTarget, check_target, pinned_request
 from api.core.http import dump_json
 from api.core.jobs import lease_due, retry_delay, unleased, work_through_due
 from api.core.logs import redact
 from api.core.settings import Settings
 from api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from api.webhooks.signing import is_legacy_secret, legacy_headers, standard_headers
-from api.webhooks.targets import RefusedTarget, check_target
 
 log = logging.getLogger("masthead.webhooks")
 
@@ -113,24 +113,21 @@ def post_to_target(
     client: httpx.Client, target_url: str, body: bytes, headers: dict[str, str], settings: Settings
 ) -> Outcome:
     """POST `body` to the address `target_url`'s host resolves to, once that address passed
-    the target rules (`api.webhooks.targets`); no redirects followed, the answer unread.
+    the outbound rules (`api.core.fetch`); no redirects followed, the answer unread.
     Webhook deliveries and WebSub pings go out through here."""
     try:
         target = check_target(target_url, allow_private=settings.webhook_allow_private)
     except RefusedTarget as exc:
         return Outcome(None, f"refused: {exc}")
-    url = httpx.URL(target_url)
-    # Connect to the checked address; TLS still verifies the certificate for the host name.
-    pinned = url.copy_with(host=str(target.address))
-    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
     try:
-        request = client.build_request(
+        request = pinned_request(
+            client,
             "POST",
-            pinned,
-            content=body,
-            headers={**headers, "Host": url.netloc.decode("ascii")},
+            target_url,
+            target,
+            headers=headers,
             timeout=settings.webhook_timeout_seconds,
-            extensions=extensions,
+            content=body,
         )
         response = client.send(request, follow_redirects=False, stream=True)
         response.close()  # the receiver's body is never read

@@ -88,6 +88,8 @@ def test_one_article_embeds_everything(client, engine):
             "cited_url": "https://hrw.example.org/r",
             "context": "Confirmed",
             "position": 0,
+            "status": "unchecked",  # the link checker has not run (tests/citations)
+            "archived_url": None,
         }
     ]
     assert data["actions"][0]["slug"] == "petition"

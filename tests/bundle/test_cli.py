@@ -85,7 +85,7 @@ def test_a_bad_bundle_exits_1_naming_the_item_and_changes_nothing(env, engine, s
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"{not json", "cannot read bundle"),
+        (b"{not json", "is not JSON"),
         (b'{"format": "masthead-bundle", "version": 1, "tags": [{"slug": "x"}]}', "tags[0]"),
         (b"[]", "bundle"),
     ],
@@ -103,7 +103,7 @@ def test_an_unreadable_bundle_exits_1_with_one_line(env, tmp_path, content, mess
 def test_a_missing_bundle_file_exits_1(env, tmp_path):
     result = masthead(env, "import", str(tmp_path / "nowhere.json"))
     assert result.exit_code == 1
-    assert one_line(result.stderr).startswith("masthead: cannot read bundle")
+    assert one_line(result.stderr).startswith("masthead: cannot read the bundle")
 
 
 def test_export_writes_a_bundle_that_imports_as_unchanged(env, engine, tmp_path):

@@ -438,8 +438,10 @@ export interface paths {
          *     headline, dates, authors (`Person`), the publisher (`Organization` from the site
          *     settings, with its logo), `inLanguage`, `isAccessibleForFree`, one `citation` per cited
          *     source (a `CreativeWork` with the cited URL when the article names one), `correction`
-         *     entries once the article has corrections, and `url`/`mainEntityOfPage` on the frontend
-         *     (the site's `article_url_template`). Also embeddable in the article's JSON with
+         *     entries once the article has corrections, `url`/`mainEntityOfPage` on the frontend
+         *     (the site's `article_url_template`), and its other language versions: the original (the
+         *     version published first) lists them as `workTranslation`, a translation names it as
+         *     `translationOfWork`. Also embeddable in the article's JSON with
          *     `?include=jsonld`. Drafts, scheduled, deleted articles and pages are a 404.
          */
         get: operations["get_article_jsonld"];
@@ -486,7 +488,9 @@ export interface paths {
          * One sitemap
          * @description A sitemaps.org `urlset` of frontend URLs with their `lastmod`: articles published
          *     in one month (oldest first), the home page and the pages, or the tags or authors with a
-         *     published article. A 404 for a sitemap the index does not list.
+         *     published article. An article or page with published translations lists every language
+         *     version as `<xhtml:link rel="alternate" hreflang="…" href="…"/>` (its own included).
+         *     A 404 for a sitemap the index does not list.
          */
         get: operations["get_sitemap"];
         put?: never;
@@ -507,8 +511,8 @@ export interface paths {
         /**
          * The Google News sitemap
          * @description A Google News sitemap of the articles published in the last 48 hours (newest first,
-         *     at most 1,000): each with the publication's name and language (the site's title and
-         *     language) and its publication time and headline.
+         *     at most 1,000): each with the publication's name (the site's title), the article's
+         *     language, its publication time and headline.
          */
         get: operations["get_news_sitemap"];
         put?: never;
@@ -975,7 +979,7 @@ export interface paths {
         put?: never;
         /**
          * Restore a revision
-         * @description Brings back the revision's content (undeleting the article if needed) as a new save; publication state is kept.
+         * @description Brings back the revision's content (undeleting the article if needed) as a new save; publication state is kept, and so are the corrections (they are the public record: those made since stay, those deleted since stay deleted).
          */
         post: operations["restore_article_revision"];
         delete?: never;
@@ -1290,7 +1294,7 @@ export interface paths {
         put?: never;
         /**
          * Restore a revision
-         * @description Brings back the revision's content (undeleting the page if needed) as a new save; publication state is kept.
+         * @description Brings back the revision's content (undeleting the page if needed) as a new save; publication state is kept, and so are the corrections (they are the public record: those made since stay, those deleted since stay deleted).
          */
         post: operations["restore_page_revision"];
         delete?: never;
@@ -1672,7 +1676,8 @@ export interface paths {
         };
         /**
          * Get a subscriber
-         * @description One subscriber with its consent records (newest first), erased ones included.
+         * @description One subscriber with its consent records (newest first) and its consent ledger
+         *     (oldest first), erased ones included.
          */
         get: operations["get_admin_subscriber"];
         put?: never;
@@ -1689,6 +1694,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/subscribers/{subscriber_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export one subscriber's data
+         * @description Everything Masthead keeps about one subscriber, as one JSON document for a data
+         *     subject's request (GDPR art. 15 access, art. 20 portability): the subscriber, its
+         *     consent records, its consent ledger, the consent wordings its hashes stand for and the
+         *     email sent or queued to it. Sent as a file to save; the export is recorded in the
+         *     audit log.
+         */
+        get: operations["export_admin_subscriber"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/subscribers.csv": {
         parameters: {
             query?: never;
@@ -1699,9 +1728,10 @@ export interface paths {
         /**
          * Export subscribers as CSV
          * @description Every subscriber not erased, oldest first, with a header row: one row per consent
-         *     record (newest first; the subscriber's columns repeat), its fields in the `consent_`
-         *     columns; a subscriber without one has a single row with those columns empty. Lists are
-         *     space-separated. Cells that a spreadsheet would run as formulas are prefixed with `'`.
+         *     record (newest first; the subscriber's columns repeat, `ledger_head` the hash of its
+         *     consent ledger's last event), its fields in the `consent_` columns; a subscriber without
+         *     one has a single row with those columns empty. Lists are space-separated.
+         *     Cells that a spreadsheet would run as formulas are prefixed with `'`.
          */
         get: operations["export_admin_subscribers"];
         put?: never;
@@ -1859,8 +1889,12 @@ export interface components {
          * @description An ActBlue contribution or refund notification (one per line item or contribution).
          */
         ActBlueNotification: {
+            /** @description The contribution's attribution (its refcodes); nothing personal is read. */
             contribution: components["schemas"]["ActBlueContribution"];
-            /** Lineitems */
+            /**
+             * Lineitems
+             * @description One entry per recipient of the contribution (at most 100).
+             */
             lineitems: components["schemas"]["ActBlueLineItem"][];
         };
         /**
@@ -2316,6 +2350,11 @@ export interface components {
              * @description Action slugs, in order; each must exist (422 otherwise).
              */
             actions?: string[];
+            /**
+             * Translation Of
+             * @description Make this a translation of another article (pages: of another page), by id or slug: it joins that one's translation group, one version per language (409 when the group has this `lang` already; 422 for an unknown id or slug or another kind). `null` leaves the group (the others stay grouped); left out, the group is unchanged.
+             */
+            translation_of?: string | null;
         };
         /**
          * ArticleImpact
@@ -2464,6 +2503,11 @@ export interface components {
              * @description Corrections, clarifications and retractions, oldest first; when given, the article's notes become exactly these (matched by `id`); when absent, its stored notes stay as they are.
              */
             corrections?: components["schemas"]["CorrectionItem"][] | null;
+            /**
+             * Translation Of
+             * @description The slug (or id) of another article of the same kind, in the bundle or stored, whose translation this is: they share a translation group, one version per language. Absent: the item's stored group stays as it is.
+             */
+            translation_of?: string | null;
         };
         /** ArticleLinks */
         ArticleLinks: {
@@ -2590,6 +2634,11 @@ export interface components {
              * @description Action slugs, in order; each must exist (422 otherwise).
              */
             actions?: string[];
+            /**
+             * Translation Of
+             * @description Make this a translation of another article (pages: of another page), by id or slug: it joins that one's translation group, one version per language (409 when the group has this `lang` already; 422 for an unknown id or slug or another kind). `null` leaves the group (the others stay grouped); left out, the group is unchanged.
+             */
+            translation_of?: string | null;
         };
         /**
          * Attribution
@@ -3043,6 +3092,98 @@ export interface components {
             published_at: string | null;
         };
         /**
+         * ConsentEventKind
+         * @description What happened to a subscriber's consent.
+         * @enum {string}
+         */
+        ConsentEventKind: "given" | "confirmed" | "withdrawn" | "erased";
+        /**
+         * ConsentEventPublic
+         * @description One event of a subscriber's consent ledger. `hash` is the SHA-256 of the event's
+         *     canonical encoding (see the README, "What Masthead keeps about readers"), which covers
+         *     `prev_hash`, the previous event's hash: an edit made afterwards is detectable.
+         */
+        ConsentEventPublic: {
+            /**
+             * Id
+             * @description Stable opaque identifier of the event.
+             */
+            id: string;
+            /**
+             * Seq
+             * @description Position in the subscriber's chain, from 1.
+             */
+            seq: number;
+            /** @description `given` (a sign-up with the box ticked), `confirmed` (the confirmation link opened), `withdrawn` (unsubscribed: every standing consent) or `erased` (personal data erased; the chain stays). */
+            kind: components["schemas"]["ConsentEventKind"];
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description When it happened.
+             */
+            occurred_at: string;
+            /**
+             * Consent Id
+             * @description The consent record it concerns (`given`, `confirmed`); null otherwise.
+             */
+            consent_id: string | null;
+            /**
+             * Policy Version
+             * @description Version of the privacy policy agreed to (`given`, `confirmed`).
+             */
+            policy_version: string | null;
+            /**
+             * Policy Page Id
+             * @description Id of the privacy-policy page in force then; null without one.
+             */
+            policy_page_id: string | null;
+            /**
+             * Policy Page Revision
+             * @description That page's revision number then (0: never edited since imported).
+             */
+            policy_page_revision: number | null;
+            /**
+             * Wording Hash
+             * @description SHA-256 (hex, of UTF-8) of the consent text the form showed.
+             */
+            wording_hash: string | null;
+            /**
+             * Source
+             * @description Where it happened: the sign-up form's page, `confirmation-link`, `unsubscribe` (the one-click link) or `erasure`.
+             */
+            source: string | null;
+            /**
+             * Lists
+             * @description The lists concerned; empty: the default newsletter.
+             */
+            lists: string[];
+            /**
+             * Client Network
+             * @description The client's network (/24 for IPv4, /48 for IPv6), never its address; null when unknown or erased.
+             */
+            client_network: string | null;
+            /**
+             * Client Nonce
+             * @description Random nonce of `client_commitment`; null when the network is.
+             */
+            client_nonce: string | null;
+            /**
+             * Client Commitment
+             * @description SHA-256 of `client_nonce`, `|` and `client_network`: what the hash covers instead of the network, so erasure leaves the chain verifiable.
+             */
+            client_commitment: string | null;
+            /**
+             * Prev Hash
+             * @description The previous event's `hash`; null for the first.
+             */
+            prev_hash: string | null;
+            /**
+             * Hash
+             * @description SHA-256 (hex) of this event's canonical encoding.
+             */
+            hash: string;
+        };
+        /**
          * ConsentRecord
          * @description One sign-up's consent: what was agreed to, where and when, and what became of it.
          */
@@ -3064,7 +3205,7 @@ export interface components {
             policy_page_revision: number | null;
             /**
              * Wording Hash
-             * @description SHA-256 (hex) of the consent wording the form showed, bound to the policy version: proof of the exact text agreed to.
+             * @description SHA-256 (hex) of the consent wording the form showed (UTF-8): proof of the exact text agreed to (records made before the consent ledger hashed the policy version, a line break and the wording).
              */
             wording_hash: string;
             /**
@@ -3477,10 +3618,10 @@ export interface components {
             /** @description The item. */
             data: components["schemas"]["Site"];
         };
-        /** SubscriberAdminResponse */
-        SubscriberAdminResponse: {
+        /** SubscriberDetailResponse */
+        SubscriberDetailResponse: {
             /** @description The item. */
-            data: components["schemas"]["SubscriberAdmin"];
+            data: components["schemas"]["SubscriberDetail"];
         };
         /** TokenIssuedResponse */
         TokenIssuedResponse: {
@@ -4468,6 +4609,148 @@ export interface components {
              */
             currency?: string | null;
         };
+        /** SubjectEmail */
+        SubjectEmail: {
+            /**
+             * Kind
+             * @description What the email was: `confirmation`.
+             */
+            kind: string;
+            /**
+             * Status
+             * @description `pending`, `sent`, `failed` or `cancelled`.
+             */
+            status: string;
+            /**
+             * Recipient
+             * @description The address it went to; null once erased.
+             */
+            recipient: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was queued.
+             */
+            created_at: string;
+            /**
+             * Sent At
+             * @description When it was sent; null if it was not.
+             */
+            sent_at: string | null;
+            /**
+             * Attempts
+             * @description Delivery attempts made.
+             */
+            attempts: number;
+        };
+        /**
+         * SubjectExport
+         * @description Everything Masthead keeps about one subscriber (GDPR art. 15 and 20).
+         */
+        SubjectExport: {
+            /**
+             * Format
+             * @description What this document is.
+             * @constant
+             */
+            format: "masthead-subject-export";
+            /**
+             * Version
+             * @description Version of this document's format.
+             * @constant
+             */
+            version: 1;
+            /**
+             * Exported At
+             * Format: date-time
+             * @description When it was made.
+             */
+            exported_at: string;
+            /** @description The subscriber. */
+            subscriber: components["schemas"]["SubjectSubscriber"];
+            /**
+             * Consents
+             * @description Its consent records, newest first.
+             */
+            consents: components["schemas"]["ConsentRecord"][];
+            /**
+             * Ledger
+             * @description Its consent ledger, oldest first.
+             */
+            ledger: components["schemas"]["ConsentEventPublic"][];
+            /**
+             * Wordings
+             * @description The consent texts its records' and events' `wording_hash` stand for.
+             */
+            wordings: components["schemas"]["SubjectWording"][];
+            /**
+             * Email
+             * @description Email sent or queued to it, oldest first.
+             */
+            email: components["schemas"]["SubjectEmail"][];
+        };
+        /**
+         * SubjectSubscriber
+         * @description The subscriber's own row.
+         */
+        SubjectSubscriber: {
+            /**
+             * Id
+             * @description Stable opaque identifier.
+             */
+            id: string;
+            /**
+             * Email
+             * @description The normalised address; null once erased.
+             */
+            email: string | null;
+            /** @description Where the subscription stands. */
+            status: components["schemas"]["SubscriberStatus"];
+            /**
+             * Lists
+             * @description Lists joined; empty means the default newsletter.
+             */
+            lists: string[];
+            /**
+             * Created At
+             * Format: date-time
+             * @description First sign-up.
+             */
+            created_at: string;
+            /**
+             * Confirmed At
+             * @description When the address was confirmed.
+             */
+            confirmed_at: string | null;
+            /**
+             * Unsubscribed At
+             * @description When the subscriber unsubscribed.
+             */
+            unsubscribed_at: string | null;
+            /**
+             * Erased At
+             * @description When personal data was erased.
+             */
+            erased_at: string | null;
+            /**
+             * Ledger Head
+             * @description Hash of the consent ledger's last event.
+             */
+            ledger_head: string | null;
+        };
+        /** SubjectWording */
+        SubjectWording: {
+            /**
+             * Hash
+             * @description SHA-256 (hex) of the text, as in `wording_hash`.
+             */
+            hash: string;
+            /**
+             * Text
+             * @description The consent text a sign-up form showed.
+             */
+            text: string;
+        };
         /**
          * SubscriberAdmin
          * @description A subscriber as the admin sees it, with its consent records; erased subscribers have
@@ -4519,6 +4802,65 @@ export interface components {
             consents: components["schemas"]["ConsentRecord"][];
         };
         /**
+         * SubscriberDetail
+         * @description One subscriber with its consent records and its whole consent ledger.
+         */
+        SubscriberDetail: {
+            /**
+             * Id
+             * @description Stable opaque identifier.
+             */
+            id: string;
+            /**
+             * Email
+             * @description The normalised (lower-case) address; null once erased.
+             */
+            email: string | null;
+            /** @description `pending`, `confirmed`, `unsubscribed` or `erased`. */
+            status: components["schemas"]["SubscriberStatus"];
+            /**
+             * Lists
+             * @description Lists joined; empty means the default newsletter.
+             */
+            lists: string[];
+            /**
+             * Created At
+             * Format: date-time
+             * @description First sign-up.
+             */
+            created_at: string;
+            /**
+             * Confirmed At
+             * @description When the address was confirmed.
+             */
+            confirmed_at: string | null;
+            /**
+             * Unsubscribed At
+             * @description When the subscriber unsubscribed.
+             */
+            unsubscribed_at: string | null;
+            /**
+             * Erased At
+             * @description When personal data was erased.
+             */
+            erased_at: string | null;
+            /**
+             * Consents
+             * @description Its consent records, one per sign-up, newest first: the proof of consent.
+             */
+            consents: components["schemas"]["ConsentRecord"][];
+            /**
+             * Ledger Head
+             * @description Hash of the ledger's last event (null before the first): what `masthead consent verify` checks the chain against.
+             */
+            ledger_head: string | null;
+            /**
+             * Ledger
+             * @description Its consent ledger, oldest event first: append-only and hash-chained.
+             */
+            ledger: components["schemas"]["ConsentEventPublic"][];
+        };
+        /**
          * SubscriberStatus
          * @description Where a subscriber stands: `erased` rows keep no personal data, only counts.
          * @enum {string}
@@ -4555,6 +4897,11 @@ export interface components {
              * @description Newsletter list names to join; empty means the default newsletter.
              */
             lists?: string[];
+            /**
+             * Consent Wording
+             * @description The exact text shown beside the consent box, as plain text (e.g. the label's `textContent`); runs of blanks count as one space. Its SHA-256 goes into the consent record and the consent ledger, and the text is kept once under that hash, as proof of what was agreed to. Leave it out when the form shows the server's configured wording (`MASTHEAD_SUBSCRIPTION_CONSENT_WORDING`).
+             */
+            consent_wording?: string | null;
         };
         /**
          * SubscriptionOutcome
@@ -4876,6 +5223,32 @@ export interface components {
              */
             last_used_at: string | null;
         };
+        /**
+         * TranslationPublic
+         * @description Another language's version of the same story (published and visible).
+         */
+        TranslationPublic: {
+            /**
+             * Lang
+             * @description Its BCP 47 language tag, e.g. `de`.
+             */
+            lang: string;
+            /**
+             * Slug
+             * @description Its slug (read it at `/v1/articles/{slug}`).
+             */
+            slug: string;
+            /**
+             * Url
+             * @description Its page on the frontend (the site's URL template), e.g. for `<link rel="alternate" hreflang="de" href="…">`.
+             */
+            url: string;
+            /**
+             * Api Url
+             * @description Its URL in the API.
+             */
+            api_url: string;
+        };
         /** UtmData */
         UtmData: {
             /**
@@ -5043,6 +5416,7 @@ export interface components {
          *       "title": "Demonstrations In London As Russia Refuses To Act Over Chechnya's Anti-Gay Purge",
          *       "subtitle": "Men suspected of being gay are reported held, tortured and killed in Chechen secret prisons while the Kremlin shrugs off international condemnation.",
          *       "excerpt": "About 400 protesters gathered at the Russian Embassy in London as governments and rights groups condemned Chechnya's detention of gay men and Moscow declined to intervene.",
+         *       "body_html": "<p>Russian opposition newspaper Novaya Gazeta has exposed a campaign against men suspected of being gay in Chechnya.</p>",
          *       "lang": "en",
          *       "published_at": "2017-04-14T09:00:00Z",
          *       "updated_at": "2017-04-14T09:00:00Z",
@@ -5050,47 +5424,43 @@ export interface components {
          *       "word_count": 458,
          *       "canonical_url": "https://accidentallyalex.example/articles/demonstrations-in-london-as-russia-refuses-to-act-over-chechnya",
          *       "feature_image": null,
-         *       "links": {
-         *         "self": "http://127.0.0.1:8000/v1/articles/demonstrations-in-london-as-russia-refuses-to-act-over-chechnya"
-         *       },
          *       "authors": [
          *         {
+         *           "id": "00000000000000000000000000000001",
          *           "slug": "accidentally-alex",
          *           "name": "Accidentally Alex",
          *           "bio": "Independent campaigning journalist covering LGBTIQ rights, human rights and politics.",
-         *           "url": "https://accidentallyalex.example/",
-         *           "id": "00000000000000000000000000000001"
+         *           "url": "https://accidentallyalex.example/"
          *         }
          *       ],
          *       "tags": [
          *         {
+         *           "id": "00000000000000000000000000000002",
          *           "slug": "chechen-anti-gay-purge",
          *           "name": "Chechen anti-gay purge",
-         *           "hashtag": "#ChechenAntiGayPurge",
-         *           "id": "00000000000000000000000000000002"
+         *           "hashtag": "#ChechenAntiGayPurge"
          *         },
          *         {
+         *           "id": "00000000000000000000000000000003",
          *           "slug": "vladimir-putin",
          *           "name": "Vladimir Putin",
-         *           "hashtag": "#VladimirPutin",
-         *           "id": "00000000000000000000000000000003"
+         *           "hashtag": "#VladimirPutin"
          *         },
          *         {
+         *           "id": "00000000000000000000000000000004",
          *           "slug": "lgbtiq-rights",
          *           "name": "LGBTIQ rights",
-         *           "hashtag": "#LGBTIQRights",
-         *           "id": "00000000000000000000000000000004"
+         *           "hashtag": "#LGBTIQRights"
          *         }
          *       ],
-         *       "body_html": "<p>Russian opposition newspaper Novaya Gazeta has exposed a campaign against men suspected of being gay in Chechnya.</p>",
          *       "sources": [
          *         {
          *           "source": {
+         *             "id": "00000000000000000000000000000005",
          *             "slug": "novaya-gazeta",
          *             "name": "Novaya Gazeta",
          *             "kind": "news_outlet",
-         *             "url": "https://novayagazeta.ru/",
-         *             "id": "00000000000000000000000000000005"
+         *             "url": "https://novayagazeta.ru/"
          *           },
          *           "cited_url": null,
          *           "context": "Broke the story of the purge and the secret prisons",
@@ -5105,8 +5475,8 @@ export interface components {
          *           "slug": "stop-the-persecution-in-chechnya-petition",
          *           "kind": "petition",
          *           "title": "Sign the petition for Russia to intervene and stop the persecution of gay men in Chechnya",
-         *           "url": "https://allout.org/",
          *           "description": "Add your name to call on the Russian government to step in and end the detention and torture of gay men in Chechnya.",
+         *           "url": "https://allout.org/",
          *           "organisation": "All Out",
          *           "starts_at": "2017-04-14T09:00:00Z",
          *           "ends_at": null,
@@ -5117,7 +5487,11 @@ export interface components {
          *         }
          *       ],
          *       "corrections": [],
-         *       "retracted": false
+         *       "retracted": false,
+         *       "translations": [],
+         *       "links": {
+         *         "self": "http://127.0.0.1:8000/v1/articles/demonstrations-in-london-as-russia-refuses-to-act-over-chechnya"
+         *       }
          *     }
          */
         Article: {
@@ -5215,6 +5589,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links: components["schemas"]["ArticleLinks"];
             /**
@@ -5330,6 +5709,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted?: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations?: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links?: components["schemas"]["ArticleLinks"];
             /**
@@ -5357,40 +5741,41 @@ export interface components {
          *       "word_count": 458,
          *       "canonical_url": "https://accidentallyalex.example/articles/demonstrations-in-london-as-russia-refuses-to-act-over-chechnya",
          *       "feature_image": null,
-         *       "links": {
-         *         "self": "http://127.0.0.1:8000/v1/articles/demonstrations-in-london-as-russia-refuses-to-act-over-chechnya"
-         *       },
          *       "authors": [
          *         {
+         *           "id": "00000000000000000000000000000001",
          *           "slug": "accidentally-alex",
          *           "name": "Accidentally Alex",
          *           "bio": "Independent campaigning journalist covering LGBTIQ rights, human rights and politics.",
-         *           "url": "https://accidentallyalex.example/",
-         *           "id": "00000000000000000000000000000001"
+         *           "url": "https://accidentallyalex.example/"
          *         }
          *       ],
          *       "tags": [
          *         {
+         *           "id": "00000000000000000000000000000002",
          *           "slug": "chechen-anti-gay-purge",
          *           "name": "Chechen anti-gay purge",
-         *           "hashtag": "#ChechenAntiGayPurge",
-         *           "id": "00000000000000000000000000000002"
+         *           "hashtag": "#ChechenAntiGayPurge"
          *         },
          *         {
+         *           "id": "00000000000000000000000000000003",
          *           "slug": "vladimir-putin",
          *           "name": "Vladimir Putin",
-         *           "hashtag": "#VladimirPutin",
-         *           "id": "00000000000000000000000000000003"
+         *           "hashtag": "#VladimirPutin"
          *         },
          *         {
+         *           "id": "00000000000000000000000000000004",
          *           "slug": "lgbtiq-rights",
          *           "name": "LGBTIQ rights",
-         *           "hashtag": "#LGBTIQRights",
-         *           "id": "00000000000000000000000000000004"
+         *           "hashtag": "#LGBTIQRights"
          *         }
          *       ],
          *       "corrections": [],
-         *       "retracted": false
+         *       "retracted": false,
+         *       "translations": [],
+         *       "links": {
+         *         "self": "http://127.0.0.1:8000/v1/articles/demonstrations-in-london-as-russia-refuses-to-act-over-chechnya"
+         *       }
          *     }
          */
         ArticleSummary: {
@@ -5488,6 +5873,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links: components["schemas"]["ArticleLinks"];
             /**
@@ -5597,6 +5987,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations?: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links: components["schemas"]["ArticleLinks"];
             /**
@@ -5706,6 +6101,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations?: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links: components["schemas"]["ArticleLinks"];
             /**
@@ -5825,6 +6225,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted?: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations?: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links?: components["schemas"]["ArticleLinks"];
             /**
@@ -5943,6 +6348,11 @@ export interface components {
              * @description True once the article is retracted (a `retraction` among its `corrections`): it stays readable, but should be shown as withdrawn.
              */
             retracted: boolean;
+            /**
+             * Translations
+             * @description The story's versions in other languages that are published, by language (empty when none). Lists show each story once, in the best language of `?lang` or `Accept-Language`. In `/v1/sync`, as they were when the item was sent.
+             */
+            translations?: components["schemas"]["TranslationPublic"][];
             /** @description Links to this resource. */
             links: components["schemas"]["ArticleLinks"];
             /**
@@ -5979,15 +6389,20 @@ export interface components {
              * @description Edit counter; part of the ETag that `If-Match` must carry.
              */
             version: number;
+            /**
+             * Translation Group
+             * @description The id its translations share (null: none); set with `translation_of`.
+             */
+            translation_group: string | null;
         };
         /**
          * Tag
          * @description A tag with the number of published articles carrying it.
          * @example {
+         *       "id": "00000000000000000000000000000002",
          *       "slug": "chechen-anti-gay-purge",
          *       "name": "Chechen anti-gay purge",
          *       "hashtag": "#ChechenAntiGayPurge",
-         *       "id": "00000000000000000000000000000002",
          *       "description": "Reporting on the detention, torture and killing of men suspected of being gay in Chechnya.",
          *       "article_count": 1
          *     }
@@ -6112,11 +6527,11 @@ export interface components {
          * Source
          * @description A source the publication cites, with the number of published articles citing it.
          * @example {
+         *       "id": "00000000000000000000000000000005",
          *       "slug": "novaya-gazeta",
          *       "name": "Novaya Gazeta",
          *       "kind": "news_outlet",
          *       "url": "https://novayagazeta.ru/",
-         *       "id": "00000000000000000000000000000005",
          *       "country": "RU",
          *       "description": "Independent Russian opposition newspaper known for investigative reporting.",
          *       "article_count": 1
@@ -6267,8 +6682,8 @@ export interface components {
          *       "slug": "stop-the-persecution-in-chechnya-petition",
          *       "kind": "petition",
          *       "title": "Sign the petition for Russia to intervene and stop the persecution of gay men in Chechnya",
-         *       "url": "https://allout.org/",
          *       "description": "Add your name to call on the Russian government to step in and end the detention and torture of gay men in Chechnya.",
+         *       "url": "https://allout.org/",
          *       "organisation": "All Out",
          *       "starts_at": "2017-04-14T09:00:00Z",
          *       "ends_at": null,
@@ -6512,11 +6927,11 @@ export interface components {
          * Author
          * @description A person who writes for the publication.
          * @example {
+         *       "id": "00000000000000000000000000000001",
          *       "slug": "accidentally-alex",
          *       "name": "Accidentally Alex",
          *       "bio": "Independent campaigning journalist covering LGBTIQ rights, human rights and politics.",
-         *       "url": "https://accidentallyalex.example/",
-         *       "id": "00000000000000000000000000000001"
+         *       "url": "https://accidentallyalex.example/"
          *     }
          */
         Author: {
@@ -6956,7 +7371,7 @@ export interface operations {
                 action?: string | null;
                 /** @description Comma-separated author slugs; matches articles with any of them. */
                 author?: string | null;
-                /** @description BCP 47 language tag, e.g. `en`. */
+                /** @description Language preference, best first, e.g. `de,en`: each story (an article and its translations) is listed once, in the first of these languages it has (`de-CH` also tries `de`); stories in none of them are left out, unless the list ends with `*` (`de,*`: those in their original language, the version published first). Without `lang`, the `Accept-Language` header is the preference (q-values honoured, always read as ending with `*`), and the answer says `Vary: Accept-Language`; without either, each story is shown in its original language. */
                 lang?: string | null;
                 /** @description Full-text filter (see /v1/search). */
                 q?: string | null;
@@ -7255,7 +7670,7 @@ export interface operations {
                 include?: string | null;
                 /** @description Add `meta.total`, the number of matching items. */
                 count?: boolean;
-                /** @description BCP 47 language tag, e.g. `en`. */
+                /** @description Language preference, best first, e.g. `de,en`: each story (an article and its translations) is listed once, in the first of these languages it has (`de-CH` also tries `de`); stories in none of them are left out, unless the list ends with `*` (`de,*`: those in their original language, the version published first). Without `lang`, the `Accept-Language` header is the preference (q-values honoured, always read as ending with `*`), and the answer says `Vary: Accept-Language`; without either, each story is shown in its original language. */
                 lang?: string | null;
             };
             header?: {
@@ -8362,7 +8777,7 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Comma-separated tag slugs; matches articles with any of them. */
                 tag?: string | null;
-                /** @description BCP 47 language tag, e.g. `en`. */
+                /** @description Language preference, best first, e.g. `de,en`: each story (an article and its translations) is listed once, in the first of these languages it has (`de-CH` also tries `de`); stories in none of them are left out, unless the list ends with `*` (`de,*`: those in their original language, the version published first). Without `lang`, the `Accept-Language` header is the preference (q-values honoured, always read as ending with `*`), and the answer says `Vary: Accept-Language`; without either, each story is shown in its original language. */
                 lang?: string | null;
                 /** @description Comma-separated fields to return (sparse fieldset); `id` is always returned. Unknown names are a 422. */
                 fields?: string | null;
@@ -8541,6 +8956,8 @@ export interface operations {
                 tag?: string | null;
                 /** @description Comma-separated source slugs; matches articles with any of them. */
                 source?: string | null;
+                /** @description Language preference, best first, e.g. `de,en`: each story once, in the first of these languages it has; stories in none of them are left out unless the list ends with `*`. Without it, each story in its original language. */
+                lang?: string | null;
             };
             header?: {
                 /** @description An `ETag` from an earlier answer: 304 Not Modified, without a body, while it is still current. */
@@ -8625,6 +9042,8 @@ export interface operations {
                 tag?: string | null;
                 /** @description Comma-separated source slugs; matches articles with any of them. */
                 source?: string | null;
+                /** @description Language preference, best first, e.g. `de,en`: each story once, in the first of these languages it has; stories in none of them are left out unless the list ends with `*`. Without it, each story in its original language. */
+                lang?: string | null;
             };
             header?: {
                 /** @description An `ETag` from an earlier answer: 304 Not Modified, without a body, while it is still current. */
@@ -8709,6 +9128,8 @@ export interface operations {
                 tag?: string | null;
                 /** @description Comma-separated source slugs; matches articles with any of them. */
                 source?: string | null;
+                /** @description Language preference, best first, e.g. `de,en`: each story once, in the first of these languages it has; stories in none of them are left out unless the list ends with `*`. Without it, each story in its original language. */
+                lang?: string | null;
             };
             header?: {
                 /** @description An `ETag` from an earlier answer: 304 Not Modified, without a body, while it is still current. */
@@ -17993,7 +18414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubscriberAdminResponse"];
+                    "application/json": components["schemas"]["SubscriberDetailResponse"];
                 };
             };
             /** @description The URL holds a NUL character (%00), which no parameter or path allows. */
@@ -18108,6 +18529,122 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The URL holds a NUL character (%00), which no parameter or path allows. */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Query string too long. */
+            414: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (a problem document). */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Overloaded, or the database is busy or unreachable; `Retry-After` says when to try again. */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_admin_subscriber: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscriber's id. */
+                subscriber_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectExport"];
+                };
             };
             /** @description The URL holds a NUL character (%00), which no parameter or path allows. */
             400: {
