@@ -42,6 +42,7 @@ from api.editorial.audit import record
 from api.editorial.models import ArticleRevision, EntityVersion
 from api.editorial.schemas import merged, writable_fields
 from api.editorial.versions import bump_version, current_version, start_versioning
+from api.previews.service import end_previews
 from api.search.index import index_articles, remove_from_index
 from api.sources.models import Source
 from api.tags.models import Tag
@@ -413,6 +414,7 @@ def delete_article(
     article.updated_at = now
     session.flush()
     remove_from_index(session, [article.id])
+    end_previews(session, article.id, now)  # a restore must not revive old preview links
     return _record_revision_and_audit(session, article, principal, now, "delete")
 
 

@@ -111,12 +111,11 @@ def make_preview_link(
     return PreviewLink(sign_claim(secret_key, claim), claim)
 
 
-def revoke_previews(
-    session: Session, kind: PreviewKind, item: Article, principal: Principal, now: datetime
-) -> None:
-    """End every link made so far for the item (links made afterwards work)."""
+def end_previews(session: Session, item_id: str, now: datetime) -> None:
+    """Bump the item's generation: every link made so far stops working. Deleting an item
+    calls this too, so restoring it does not bring its old links back."""
     upsert = insert_on_conflict(session, PreviewGeneration).values(
-        article_id=item.id, generation=1, revoked_at=now
+        article_id=item_id, generation=1, revoked_at=now
     )
     session.execute(
         upsert.on_conflict_do_update(
@@ -124,6 +123,13 @@ def revoke_previews(
             set_={"generation": GENERATIONS.c.generation + 1, "revoked_at": now},
         )
     )
+
+
+def revoke_previews(
+    session: Session, kind: PreviewKind, item: Article, principal: Principal, now: datetime
+) -> None:
+    """End every link made so far for the item (links made afterwards work)."""
+    end_previews(session, item.id, now)
     record(session, principal, f"{kind.name}.preview_revoke", kind.name, item.id, now)
 
 
@@ -144,10 +150,10 @@ def previewed_item(
         )
     if claim.expires_at <= now:
         raise NotFound("This preview link has expired; ask for a new one.", headers=NOINDEX)
-    if claim.generation != current_generation(session, claim.item_id):
-        raise NotFound("This preview link was revoked; ask for a new one.", headers=NOINDEX)
     try:
         item = kind.load(session, claim.item_id)
     except NotFound:
         raise NotFound("What this preview link showed no longer exists.", headers=NOINDEX) from None
+    if claim.generation != current_generation(session, claim.item_id):
+        raise NotFound("This preview link was revoked; ask for a new one.", headers=NOINDEX)
     return kind, claim, item

@@ -192,6 +192,18 @@ def test_deleting_the_item_ends_its_links(client, as_):
     assert make_link(client, as_("editor"), article["id"]).status_code == 404
 
 
+def test_restoring_a_deleted_item_does_not_revive_its_old_links(client, as_):
+    article = draft(client, as_("editor"))
+    old = path_of(make_link(client, as_("editor"), article["id"]).json()["data"]["url"])
+    path = f"/v1/admin/articles/{article['id']}"
+    assert client.delete(path, headers=as_("editor")).status_code == 200
+    restored = client.post(f"{path}/revisions/1/restore", headers=as_("editor"))
+    assert restored.status_code == 200, restored.text
+    assert client.get(old).status_code == 404
+    fresh = path_of(make_link(client, as_("editor"), article["id"]).json()["data"]["url"])
+    assert client.get(fresh).status_code == 200
+
+
 def test_forged_and_malformed_tokens_are_404(client, app, as_):
     article = draft(client, as_("editor"))
     token = make_link(client, as_("editor"), article["id"]).json()["data"]["token"]
