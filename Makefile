@@ -35,7 +35,7 @@ test: $(STAMP)
 	$(BIN)/python -m ruff check api tests alembic $(wildcard bench)
 	$(BIN)/python -m ruff format --check api tests alembic $(wildcard bench)
 	$(BIN)/python -m mypy api
-	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 3 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check api tests alembic $(wildcard bench)

@@ -104,10 +104,24 @@ class ActionNetworkEvent(BaseModel):
     """One element of the array Action Network posts; types other than these four are
     accepted and ignored."""
 
-    signature: OsdiRecord | None = Field(None, alias="osdi:signature")
-    submission: OsdiRecord | None = Field(None, alias="osdi:submission")
-    attendance: OsdiRecord | None = Field(None, alias="osdi:attendance")
-    donation: OsdiDonation | None = Field(None, alias="osdi:donation")
+    signature: OsdiRecord | None = Field(
+        None,
+        alias="osdi:signature",
+        description="A petition signature (only its referrer data is read).",
+    )
+    submission: OsdiRecord | None = Field(
+        None,
+        alias="osdi:submission",
+        description="A form submission (only its referrer data is read).",
+    )
+    attendance: OsdiRecord | None = Field(
+        None, alias="osdi:attendance", description="An event RSVP (only its referrer data is read)."
+    )
+    donation: OsdiDonation | None = Field(
+        None,
+        alias="osdi:donation",
+        description="A donation, with its amount (only its referrer data is read).",
+    )
     idempotency_key: EventId | None = Field(
         None, description="Action Network's id of this notification (replays repeat it)."
     )

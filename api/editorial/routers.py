@@ -9,6 +9,7 @@ from api.auth.dependencies import AdminRouter
 from api.authors.admin import router as authors_router
 from api.bundle.admin import router as bundle_router
 from api.citations.admin import router as citations_router
+from api.conversions.admin import router as conversion_reports_router
 from api.corrections.admin import router as corrections_router
 from api.editorial.audit import router as audit_router
 from api.previews.admin import article_previews_router, page_previews_router
@@ -36,4 +37,5 @@ ADMIN_ROUTERS: list[AdminRouter] = [
     subscribers_router,
     webhooks_router,
     action_clicks_router,
+    conversion_reports_router,
 ]
