@@ -85,26 +85,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--health-within", type=float, default=0.1, help="/healthz target, s.")
     p.add_argument("--phases", default="search,wide", help="Which phases, comma-separated.")
     p.add_argument("--timeout", type=float, default=60.0, help="Per-request timeout, s.")
-    p.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="Extra server setting, e.g. MASTHEAD_DATABASE_POOL_SIZE=20 (repeatable).",
-    )
-    p.add_argument("--log-level", default="warning", help="Server log level.")
-    p.add_argument("--startup-timeout", type=float, default=120.0, help="Seconds to /readyz.")
-    p.add_argument("--import-timeout", type=float, default=900.0, help="Seconds for the import.")
-    p.add_argument("--idle-wait", type=float, default=60.0, help="Wait for the server to idle.")
-    p.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=30.0,
-        help="Before each burst, wait up to this long for other programs to go quiet.",
-    )
-    p.add_argument(
-        "--quiet-threshold", type=float, default=0.10, help="'Quiet': their share of all CPUs."
-    )
+    soak.add_server_options(p, idle_wait=60.0, before="each burst")
     p.add_argument("--seed", type=int, default=1, help="Random seed of the wide burst's mix.")
     p.add_argument("--keep-db", action="store_true", help="Keep the database and temp dir.")
     p.add_argument("--output", type=Path, default=None, help="Results JSON path.")

@@ -67,6 +67,32 @@ GROUPS = {"read": set(READ_MIX), "write": {"patch", "create"}, "signup": {"signu
 log = bench.log
 
 
+def add_server_options(p: argparse.ArgumentParser, *, idle_wait: float, before: str) -> None:
+    """The options of the server a harness starts and waits for (soak.py and burst.py)."""
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Extra server setting, e.g. MASTHEAD_DATABASE_POOL_SIZE=20 (repeatable).",
+    )
+    p.add_argument("--log-level", default="warning", help="Server log level.")
+    p.add_argument("--startup-timeout", type=float, default=120.0, help="Seconds to /readyz.")
+    p.add_argument("--import-timeout", type=float, default=900.0, help="Seconds for the import.")
+    p.add_argument(
+        "--idle-wait", type=float, default=idle_wait, help="Wait for the server to idle."
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help=f"Before {before}, wait up to this long for other programs to go quiet.",
+    )
+    p.add_argument(
+        "--quiet-threshold", type=float, default=0.10, help="'Quiet': their share of all CPUs."
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Soak Masthead with mixed traffic (and a database outage); check writes.",
@@ -96,26 +122,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=10.0, help="Per-request timeout, s.")
     p.add_argument("--error-pause", type=float, default=0.05, help="Pause after a 503, s.")
     p.add_argument("--seed", type=int, default=1, help="Random seed of the traffic mix.")
-    p.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="Extra server setting, e.g. MASTHEAD_DATABASE_POOL_SIZE=20 (repeatable).",
-    )
-    p.add_argument("--log-level", default="warning", help="Server log level.")
-    p.add_argument("--startup-timeout", type=float, default=120.0, help="Seconds to /readyz.")
-    p.add_argument("--import-timeout", type=float, default=900.0, help="Seconds for the import.")
-    p.add_argument("--idle-wait", type=float, default=120.0, help="Wait for the server to idle.")
-    p.add_argument(
-        "--quiet-wait",
-        type=float,
-        default=30.0,
-        help="Before the load, wait up to this long for other programs to go quiet.",
-    )
-    p.add_argument(
-        "--quiet-threshold", type=float, default=0.10, help="'Quiet': their share of all CPUs."
-    )
+    add_server_options(p, idle_wait=120.0, before="the load")
     p.add_argument("--keep-db", action="store_true", help="Keep the database and temp dir.")
     p.add_argument("--output", type=Path, default=None, help="Results JSON path.")
     args = p.parse_args(argv)
